@@ -9,7 +9,9 @@ export default defineConfig({
   target: 'es2022',
   platform: 'node',
   treeshake: true,
+  // fixtures.ts finds the package's fixtures folder from import.meta.url (shimmed in the CJS build).
+  shims: true,
   // tsconfig `paths` point @tensile/core at its sources (for typecheck and
   // tests); never bundle it into this package.
-  external: ['@tensile/core'],
+  external: ['@tensile/core', 'vitest'],
 });

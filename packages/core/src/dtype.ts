@@ -135,7 +135,7 @@ export function roundFloat16(x: number): number {
   if (!Number.isFinite(x)) return x;
   const a = Math.abs(x);
   if (a >= 65520) return x > 0 ? Infinity : -Infinity;
-  if (a < 2 ** -24 * 0.5) return x < 0 ? -0 : 0;
+  if (a <= 2 ** -25) return x < 0 || Object.is(x, -0) ? -0 : 0; // ties to even: 2^-25 rounds to 0
   // spacing of float16 values around a
   let e = Math.floor(Math.log2(a));
   if (2 ** e > a) e -= 1; // log2 can round up just below a power of two

@@ -24,7 +24,7 @@ export type * from './backend.js';
 export { BOOL_BINARY, BOOL_UNARY, PRIMITIVES } from './backend.js';
 export * from './registry.js';
 export { memory, type MemoryInfo } from './memory.js';
-export { Generator, manualSeed, defaultGenerator, philox4x32, philoxUniform, philoxNormal } from './random.js';
+export { Generator, manualSeed, defaultGenerator, philox4x32, philoxUniform, philoxNormal, uniformBits } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, withGradMode } from './autograd/grad-mode.js';
 export { backward, grad, type BackwardOptions, type GradOptions } from './autograd/engine.js';
 export { customFunction, type FunctionCtx, type FunctionDef } from './autograd/function.js';
@@ -47,3 +47,15 @@ export * from './ops/loss.js';
 export * from './ops/nn/normalization.js';
 export * from './ops/nn/conv.js';
 export * from './ops/nn/attention.js';
+
+import { backward as autogradBackward, grad as autogradGrad } from './autograd/engine.js';
+import { customFunction as autogradFunction } from './autograd/function.js';
+import { gradcheck as autogradGradcheck, gradgradcheck as autogradGradgradcheck } from './autograd/gradcheck.js';
+/** torch.autograd's shape: autograd.grad, autograd.backward, autograd.gradcheck, autograd.Function. */
+export const autograd = {
+  grad: autogradGrad,
+  backward: autogradBackward,
+  gradcheck: autogradGradcheck,
+  gradgradcheck: autogradGradgradcheck,
+  Function: autogradFunction,
+} as const;

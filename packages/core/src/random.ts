@@ -32,10 +32,19 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   return [c0, c1, c2, c3];
 }
 
-/** Uniform [0, 1) for element `index` of the stream: 24 random bits so it is exact in float32. */
-export function philoxUniform(key: readonly [number, number], index: number): number {
+/**
+ * Random bits per uniform sample for a dtype: its significand width, so every sample is exact in
+ * that dtype and stays below 1 (as PyTorch: 11 for float16, 8 for bfloat16); 24 otherwise, so
+ * float32 and float64 draws are the same numbers.
+ */
+export function uniformBits(dtype: string): number {
+  return dtype === 'float16' ? 11 : dtype === 'bfloat16' ? 8 : 24;
+}
+
+/** Uniform [0, 1) for element `index` of the stream: the top `bits` bits of the block's first word. */
+export function philoxUniform(key: readonly [number, number], index: number, bits = 24): number {
   const [w0] = philox4x32(index >>> 0, Math.floor(index / 4294967296) >>> 0, 0, 0, key[0], key[1]);
-  return (w0 >>> 8) / 16777216;
+  return (w0 >>> (32 - bits)) / 2 ** bits;
 }
 
 /** Standard normal for element `index` (Box-Muller on two words of the same block). */

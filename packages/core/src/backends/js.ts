@@ -6,7 +6,7 @@
  */
 import type { Backend, BinaryOp, ReduceOp, UnaryOp, View, RandomKind } from '../backend.js';
 import { DTYPES, roundBFloat16, roundFloat16, type DType, type TypedArray } from '../dtype.js';
-import { philoxNormal, philoxUniform } from '../random.js';
+import { philoxNormal, philoxUniform, uniformBits } from '../random.js';
 import { erf } from './math.js';
 
 type Store = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -193,8 +193,10 @@ export class JsBackend implements Backend {
   }
   random(out: unknown, dtype: DType, numel: number, kind: RandomKind, key: [number, number], offset: number): void {
     const o = store(out);
-    const f = kind === 'uniform' ? philoxUniform : philoxNormal;
-    for (let i = 0; i < numel; i++) o[i] = f(key, offset + i);
+    if (kind === 'uniform') {
+      const bits = uniformBits(dtype);
+      for (let i = 0; i < numel; i++) o[i] = philoxUniform(key, offset + i, bits);
+    } else for (let i = 0; i < numel; i++) o[i] = philoxNormal(key, offset + i);
     finish(o, dtype);
   }
   copy(src: View, dst: View): void {

@@ -90,18 +90,35 @@ function itemCheck(x: Tensor, op: string): void {
   if (x.numel !== 1) throw new RangeError(`${op}: a Tensor with ${x.numel} elements (shape ${fmtShape(x.shape)}) cannot be converted to a scalar`);
 }
 
+/** The backward of a device move: backward() is synchronous, so it needs a synchronous read. */
+function gradToDevice(g: Tensor, device: string): Tensor {
+  if (g.device !== device && !g.storage.backend.capabilities.syncRead) {
+    throw new Error(
+      `ToDeviceBackward: the gradient cannot be moved from '${g.device}' back to '${device}' during backward(), ` +
+        `because '${g.device}' has no synchronous reads; keep the differentiated computation on one device ` +
+        `(move inputs under noGrad() and call requiresGrad_() on the moved copies)`,
+    );
+  }
+  return to(g, device);
+}
+
 /** Move to another device (and/or dtype). Synchronous when the source device reads synchronously. */
 export function to(x: Tensor, deviceOrDtype: string, opts: { dtype?: DType } = {}): Tensor {
   if ((DTYPES as readonly string[]).includes(deviceOrDtype)) return cast(x, deviceOrDtype as DType);
   let out = x;
   if (deviceOrDtype !== x.device) {
     const target = getBackend(deviceOrDtype);
-    const data = readSyncDense(x, `to('${deviceOrDtype}')`);
+    const op = `to('${deviceOrDtype}')`;
+    if (!x.storage.backend.capabilities.syncRead) {
+      x._assertAlive(op);
+      throw new Error(`${op}: device '${x.device}' has no synchronous reads; use await t.toAsync('${deviceOrDtype}') instead`);
+    }
+    const data = readSyncDense(x, op);
     out = empty(target, x.dtype, x.shape);
     if (out.numel > 0) target.write(out.storage.buf, x.dtype, data);
     if (needsGrad(x)) {
       const from = x.device;
-      record('ToDeviceBackward', [x], [out], ([g]) => [to(g, from)]);
+      record('ToDeviceBackward', [x], [out], ([g]) => [gradToDevice(g, from)]);
     }
   }
   if (opts.dtype) out = cast(out, opts.dtype);
@@ -117,7 +134,7 @@ export async function toAsync(x: Tensor, device: string): Promise<Tensor> {
   if (out.numel > 0) target.write(out.storage.buf, x.dtype, data);
   if (needsGrad(x)) {
     const from = x.device;
-    record('ToDeviceBackward', [x], [out], ([g]) => [to(g, from)]);
+    record('ToDeviceBackward', [x], [out], ([g]) => [gradToDevice(g, from)]);
   }
   return out;
 }

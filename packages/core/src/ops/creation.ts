@@ -54,15 +54,10 @@ function inferDtype(data: unknown): DType {
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Uint8Array) return 'uint8';
   if (ArrayBuffer.isView(data)) return getDefaultDtype();
-  // numbers: integers give int64 only when every value is an integer, as torch.tensor does
-  const flat: number[] = [];
-  const stack: unknown[] = [data];
-  while (stack.length) {
-    const v = stack.pop();
-    if (Array.isArray(v)) stack.push(...v);
-    else if (typeof v === 'number') flat.push(v);
-  }
-  return flat.length > 0 && flat.every((v) => Number.isInteger(v)) ? 'int64' : getDefaultDtype();
+  // JS numbers cannot say 1 from 1.0, so numbers give the default float dtype (as TensorFlow.js);
+  // integer tensors come from { dtype: 'int64' }, BigInt64Array/Int32Array data or bigint values.
+  if (typeof cur === 'bigint') return 'int64';
+  return getDefaultDtype();
 }
 
 /** Host array in the dtype's public typed array (see DataTypeMap). */
@@ -107,8 +102,8 @@ export function tensor(data: NestedArray | TypedArray | readonly NestedArray[], 
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
-  // As torch.full: the fill value's type gives the dtype (bool, int64, or the default float).
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : getDefaultDtype());
+  // A boolean fill gives bool; a number the default float (JS cannot say 1 from 1.0; see docs/decisions.md).
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : getDefaultDtype());
   const backend = backendFor(opts);
   const t = empty(backend, checkDType(dtype, 'full'), checkShape('full', shape));
   if (t.numel > 0) backend.fill(t.storage.buf, dtype, t.numel, Number(value));

@@ -52,10 +52,29 @@ export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 function promote(op: string, a: TensorOrScalar, b: TensorOrScalar, computeDtype?: (d: DType) => DType): [Tensor, Tensor, DType] {
   const like = a instanceof Tensor ? a : b instanceof Tensor ? b : null;
   if (!like) throw new TypeError(`${op}: expected at least one Tensor argument`);
-  if (a instanceof Tensor && b instanceof Tensor) backendOf(op, a, b);
+  backendOf(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null); // alive, same device
   let dt = resultTypeOf(a, b);
   if (computeDtype) dt = computeDtype(dt);
   return [asTensorLike(a, dt, like, op), asTensorLike(b, dt, like, op), dt];
+}
+
+/** fn(t), then dispose the temporary t (graph nodes keep what backward needs through edges and saved aliases). */
+function withTemp<T>(t: Tensor, fn: (t: Tensor) => T): T {
+  try {
+    return fn(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Build a composite op; intermediates passed through `tmp` are disposed once it returns. */
+function composite(fn: (tmp: (t: Tensor) => Tensor) => Tensor): Tensor {
+  const temps: Tensor[] = [];
+  try {
+    return fn((t) => (temps.push(t), t));
+  } finally {
+    for (const t of temps) t.dispose();
+  }
 }
 
 // Promoted copies and scalar tensors are temporaries: nodes keep what they need through edges
@@ -88,12 +107,12 @@ const toFloat = (d: DType): DType => floatDtypeOf(d);
 
 /** a + alpha * b */
 export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
-  if (opts.alpha !== undefined && opts.alpha !== 1) return add(a, mul(b, opts.alpha));
+  if (opts.alpha !== undefined && opts.alpha !== 1) return withTemp(mul(b, opts.alpha), (bs) => add(a, bs));
   return binary('add', 'AddBackward', a, b, (g) => [g, g]);
 }
 /** a - alpha * b */
 export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
-  if (opts.alpha !== undefined && opts.alpha !== 1) return sub(a, mul(b, opts.alpha));
+  if (opts.alpha !== undefined && opts.alpha !== 1) return withTemp(mul(b, opts.alpha), (bs) => sub(a, bs));
   if (resultTypeOf(a, b) === 'bool') throw new TypeError('sub: subtraction with two bool tensors is not supported; use logicalXor() instead');
   return binary('sub', 'SubBackward', a, b, (g) => [g, neg(g)]);
 }
@@ -106,7 +125,7 @@ export function div(a: TensorOrScalar, b: TensorOrScalar, opts: { roundingMode?:
   if (opts.roundingMode === 'trunc') {
     const dt = resultTypeOf(a, b);
     if (!isFloating(dt)) return binary('div', 'DivBackward', a, b, null);
-    return trunc(div(a, b));
+    return withTemp(div(a, b), (q) => trunc(q));
   }
   return binary('div', 'DivBackward', a, b, (g, x, y) => [div(g, y), neg(mul(g, x)).div(mul(y, y))], toFloat);
 }
@@ -168,10 +187,12 @@ type UnaryGrad = (g: Tensor, x: Tensor, y: Tensor) => Tensor | null;
 
 function unary(op: UnaryOp, name: string, x: Tensor, grad: UnaryGrad | null, floatOnly = true, saveOut = false): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor, got ${typeof x}`);
+  x._assertAlive(op);
   const xin = floatOnly ? cast(x, floatDtypeOf(x.dtype)) : x;
   const out = rawUnary(op, xin);
   if (grad && needsGrad(xin)) {
-    record(name, [xin], [out], ([g], [sx, so]) => [grad(g, sx!, so!)], saveOut ? [xin, out] : [xin]);
+    // Ops whose gradient needs only the output (exp, tanh, ...) save just that, as PyTorch.
+    record(name, [xin], [out], ([g], [s]) => [saveOut ? grad(g, null as never, s!) : grad(g, s!, null as never)], saveOut ? [out] : [xin]);
   }
   if (xin !== x) disposeTemp(xin, x);
   return out;
@@ -206,8 +227,8 @@ export const atan = (x: Tensor): Tensor => unary('atan', 'AtanBackward', x, (g, 
 export const logicalNot = (x: Tensor): Tensor => unary('logicalNot', 'logicalNot', x, null, false);
 export const isnan = (x: Tensor): Tensor => unary('isnan', 'isnan', x, null, false);
 export const square = (x: Tensor): Tensor => mul(x, x);
-export const log2 = (x: Tensor): Tensor => mul(log(x), 1 / Math.LN2);
-export const log10 = (x: Tensor): Tensor => mul(log(x), 1 / Math.LN10);
+export const log2 = (x: Tensor): Tensor => withTemp(log(x), (l) => mul(l, 1 / Math.LN2));
+export const log10 = (x: Tensor): Tensor => withTemp(log(x), (l) => mul(l, 1 / Math.LN10));
 
 // ---- where / clamp ----
 
@@ -246,6 +267,8 @@ export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScal
   const raw = (v: Tensor, bound: TensorOrScalar, op: 'maximum' | 'minimum') => {
     const [a, b] = promote('clamp', v, bound);
     const r = rawBinary(op, a, b);
+    disposeTemp(a, v);
+    disposeTemp(b, bound);
     return r;
   };
   if (min !== null && min !== undefined) out = raw(out, min, 'maximum');
@@ -272,10 +295,10 @@ function ones(x: Tensor): Tensor {
 // ---- activations (compositions: gradients come from their parts) ----
 
 export function relu(x: Tensor): Tensor {
-  return where(x.gt(0), x, 0);
+  return composite((tmp) => where(tmp(x.gt(0)), x, 0));
 }
 export function silu(x: Tensor): Tensor {
-  return mul(x, sigmoid(x));
+  return composite((tmp) => mul(x, tmp(sigmoid(x))));
 }
 /** GELU, exact (erf) or with the tanh approximation. Backends may fuse the forward. */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
@@ -286,24 +309,29 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
     fused(x._view('gelu'), approximate, out.storage.buf);
     return out;
   }
-  if (approximate === 'tanh') {
-    const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return mul(mul(x, 0.5), add(tanh(inner), 1));
-  }
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  return composite((tmp) => {
+    const half = tmp(mul(x, 0.5));
+    if (approximate === 'tanh') {
+      const inner = tmp(mul(tmp(add(x, tmp(mul(tmp(pow(x, 3)), 0.044715)))), Math.sqrt(2 / Math.PI)));
+      return mul(half, tmp(add(tmp(tanh(inner)), 1)));
+    }
+    return mul(half, tmp(add(tmp(erf(tmp(mul(x, Math.SQRT1_2)))), 1)));
+  });
 }
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
   const beta = opts.beta ?? 1, threshold = opts.threshold ?? 20;
-  const bx = mul(x, beta);
-  // Clamp inside the soft branch so the unused branch never overflows (no NaN gradients).
-  const soft = div(log1p(exp(minimum(bx, threshold))), beta);
-  return where(bx.gt(threshold), x, soft);
+  return composite((tmp) => {
+    const bx = tmp(mul(x, beta));
+    // Clamp inside the soft branch so the unused branch never overflows (no NaN gradients).
+    const soft = tmp(div(tmp(log1p(tmp(exp(tmp(minimum(bx, threshold)))))), beta));
+    return where(tmp(bx.gt(threshold)), x, soft);
+  });
 }
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  return where(x.gt(0), x, mul(x, negativeSlope));
+  return composite((tmp) => where(tmp(x.gt(0)), x, tmp(mul(x, negativeSlope))));
 }
 export function elu(x: Tensor, alpha = 1): Tensor {
-  return where(x.gt(0), x, mul(expm1(minimum(x, 0)), alpha));
+  return composite((tmp) => where(tmp(x.gt(0)), x, tmp(mul(tmp(expm1(tmp(minimum(x, 0)))), alpha))));
 }
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   return clamp(x, minVal, maxVal);
@@ -312,10 +340,10 @@ export function relu6(x: Tensor): Tensor {
   return clamp(x, 0, 6);
 }
 export function logSigmoid(x: Tensor): Tensor {
-  return neg(softplus(neg(x)));
+  return composite((tmp) => neg(tmp(softplus(tmp(neg(x))))));
 }
 export function mish(x: Tensor): Tensor {
-  return mul(x, tanh(softplus(x)));
+  return composite((tmp) => mul(x, tmp(tanh(tmp(softplus(x))))));
 }
 
 // ---- in place ----
@@ -358,12 +386,22 @@ export function assignInPlace(self: Tensor, result: Tensor, op: string): Tensor 
   return self;
 }
 
-/** Run `fn` on self (cloned first when autograd records, so saved inputs are not clobbered). */
-function inplace(self: Tensor, op: string, fn: (x: Tensor) => Tensor): Tensor {
-  const tracking = needsGrad(self);
+/**
+ * Run `fn` on self (cloned first when autograd records, so saved inputs are not clobbered: the op
+ * may save self's old value even when only an operand requires grad, as buf.mul_(w) does).
+ */
+function inplace(self: Tensor, op: string, fn: (x: Tensor) => Tensor, ...operands: unknown[]): Tensor {
+  self._assertAlive(op);
+  const tracking = needsGrad(self, ...operands.filter((o): o is Tensor => o instanceof Tensor));
+  if (tracking && self.isLeaf && self.requiresGrad) {
+    throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation; wrap it in noGrad() or use an out-of-place op`);
+  }
   const input = tracking ? self.clone() : self;
-  assignInPlace(self, fn(input), op);
-  if (input !== self) input.dispose();
+  try {
+    assignInPlace(self, fn(input), op);
+  } finally {
+    if (input !== self) input.dispose();
+  }
   return self;
 }
 
@@ -497,12 +535,12 @@ P.where = function (c, o) { return where(c, this, o); };
 P.clamp = function (a, b) { return clamp(this, a, b); };
 P.clip = function (a, b) { return clamp(this, a, b); };
 P._accumulate = function (g: Tensor) { return add(this, g); };
-P.add_ = function (o, opts) { return inplace(this, 'add_', (x) => add(x, o, opts)) as never; };
-P.sub_ = function (o, opts) { return inplace(this, 'sub_', (x) => sub(x, o, opts)) as never; };
-P.mul_ = function (o) { return inplace(this, 'mul_', (x) => mul(x, o)) as never; };
-P.div_ = function (o) { return inplace(this, 'div_', (x) => div(x, o)) as never; };
-P.pow_ = function (o) { return inplace(this, 'pow_', (x) => pow(x, o)) as never; };
-P.clamp_ = function (a, b) { return inplace(this, 'clamp_', (x) => clamp(x, a, b)) as never; };
+P.add_ = function (o, opts) { return inplace(this, 'add_', (x) => add(x, o, opts), o) as never; };
+P.sub_ = function (o, opts) { return inplace(this, 'sub_', (x) => sub(x, o, opts), o) as never; };
+P.mul_ = function (o) { return inplace(this, 'mul_', (x) => mul(x, o), o) as never; };
+P.div_ = function (o) { return inplace(this, 'div_', (x) => div(x, o), o) as never; };
+P.pow_ = function (o) { return inplace(this, 'pow_', (x) => pow(x, o), o) as never; };
+P.clamp_ = function (a, b) { return inplace(this, 'clamp_', (x) => clamp(x, a, b), a, b) as never; };
 P.neg_ = function () { return inplace(this, 'neg_', neg) as never; };
 P.exp_ = function () { return inplace(this, 'exp_', exp) as never; };
 P.sqrt_ = function () { return inplace(this, 'sqrt_', sqrt) as never; };
@@ -511,7 +549,13 @@ P.sigmoid_ = function () { return inplace(this, 'sigmoid_', sigmoid) as never; }
 P.tanh_ = function () { return inplace(this, 'tanh_', tanh) as never; };
 P.zero_ = function () { return fillInPlace(this, 0, 'zero_') as never; };
 P.fill_ = function (v) {
-  if (v instanceof Tensor) return assignInPlace(this, expand(cast(v, this.dtype), this.shape), 'fill_') as never;
+  if (v instanceof Tensor) {
+    if (v.ndim !== 0) throw new RangeError(`fill_: only supports 0-dimension value tensor but got tensor with ${v.ndim} dimensions`);
+    const c = cast(v, this.dtype);
+    assignInPlace(this, expand(c, this.shape), 'fill_');
+    if (c !== v) c.dispose();
+    return this as never;
+  }
   return fillInPlace(this, v, 'fill_') as never;
 };
 P.copy_ = function (src) {
@@ -522,9 +566,15 @@ P.copy_ = function (src) {
   if (c !== s) s.dispose();
   return this as never;
 };
-P.lerp_ = function (end, w) { return inplace(this, 'lerp_', (x) => add(x, mul(sub(end, x), w))) as never; };
-P.addcmul_ = function (a, b, o) { return inplace(this, 'addcmul_', (x) => add(x, mul(mul(a, b), o?.value ?? 1))) as never; };
-P.addcdiv_ = function (a, b, o) { return inplace(this, 'addcdiv_', (x) => add(x, mul(div(a, b), o?.value ?? 1))) as never; };
+P.lerp_ = function (end, w) {
+  return inplace(this, 'lerp_', (x) => withTemp(sub(end, x), (d) => withTemp(mul(d, w), (step) => add(x, step))), end, w) as never;
+};
+P.addcmul_ = function (a, b, o) {
+  return inplace(this, 'addcmul_', (x) => withTemp(mul(a, b), (p) => withTemp(mul(p, o?.value ?? 1), (step) => add(x, step))), a, b) as never;
+};
+P.addcdiv_ = function (a, b, o) {
+  return inplace(this, 'addcdiv_', (x) => withTemp(div(a, b), (q) => withTemp(mul(q, o?.value ?? 1), (step) => add(x, step))), a, b) as never;
+};
 
 function fillInPlace(self: Tensor, v: number | boolean, op: string): Tensor {
   if (needsGrad(self) && self.isLeaf) {

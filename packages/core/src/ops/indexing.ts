@@ -99,10 +99,17 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const n = idx1.numel;
   const outShape = x.ndim === 0 ? [] : shapeWith(x.shape, d, n);
   const viewShape = x.shape.map((_, k) => (k === d ? n : 1));
-  const idx = expand(reshape(idx1, x.ndim === 0 ? [] : viewShape), outShape);
-  const out = gather(x, d, idx);
-  if (idx1 !== index) idx1.dispose();
-  return out;
+  const r = reshape(idx1, x.ndim === 0 ? [] : viewShape);
+  const idx = expand(r, outShape);
+  try {
+    return gather(x, d, idx);
+  } catch (e) {
+    // name this op in the kernel's out-of-range message
+    if (e instanceof RangeError && e.message.startsWith('gather: index ')) throw new RangeError(`indexSelect${e.message.slice('gather'.length)}`);
+    throw e;
+  } finally {
+    for (const t of [idx, r, idx1]) if (t !== index) t.dispose();
+  }
 }
 
 /** torch.Tensor.masked_fill: value where mask is true. */

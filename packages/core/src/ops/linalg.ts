@@ -47,8 +47,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ae = expand(a2, [...batch, a2.shape[a2.ndim - 2]!, k1]);
   const bE = expand(b2, [...batch, k2, b2.shape[b2.ndim - 1]!]);
   let out = batchedMatmul(ae, bE);
-  if (a.ndim === 1) out = squeeze(out, -2);
-  if (b.ndim === 1) out = squeeze(out, -1);
+  for (const v of [ae, bE, a2, b2]) if (v !== a && v !== b) v.dispose(); // temporary views
+  if (a.ndim === 1) { const o = out; out = squeeze(o, -2); o.dispose(); }
+  if (b.ndim === 1) { const o = out; out = squeeze(o, -1); o.dispose(); }
   return out;
 }
 

@@ -5,7 +5,7 @@ import { isFloating, type DType } from '../dtype.js';
 import { fmtShape, normDim } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { backendOf, empty } from './dispatch.js';
-import { cast, rawCast } from './copy.js';
+import { cast } from './copy.js';
 import { expand, reshape, unsqueeze } from './views.js';
 
 export type Dims = number | readonly number[] | null | undefined;
@@ -92,7 +92,7 @@ export function prod(x: Tensor, dim?: number | null, keepdim = false, opts: { dt
       const gK = expandReduced(g, shape, axes, keepdim);
       const normal = oK.div(safe);
       const atZero = prodNonZero.expand(shape).mul(zerosCount.eq(1).expand(shape));
-      return [gK.mul(isZero.where(atZero, normal))];
+      return [gK.mul(atZero.where(isZero, normal))];
     }, [xin, out]);
   }
   return out;

@@ -84,7 +84,10 @@ export function reshape(x: Tensor, ...shape: (number | readonly number[])[]): Te
   const target = inferSize('reshape', shape.flat() as number[], x.numel);
   const st = viewStrides(x.shape, x.strides, target);
   if (st) return view(x, target);
-  return view(contiguous(x), target);
+  const c = contiguous(x);
+  const out = view(c, target);
+  c.dispose(); // the view holds the copy's storage; its node holds the copy's edge
+  return out;
 }
 
 export function permute(x: Tensor, ...dims: (number | readonly number[])[]): Tensor {

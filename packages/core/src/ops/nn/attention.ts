@@ -1,2 +1,101 @@
-// (being written)
-export {};
+/** torch.nn.functional.scaled_dot_product_attention, composed from differentiable ops. */
+import { noGrad } from '../../autograd/grad-mode.js';
+import { isFloating } from '../../dtype.js';
+import { fmtShape } from '../../shape.js';
+import { Tensor, tidy } from '../../tensor.js';
+import { cast } from '../copy.js';
+import { arange } from '../creation.js';
+import { backendOf } from '../dispatch.js';
+import { add, mul, where } from '../elementwise.js';
+import { matmul } from '../linalg.js';
+import { amax } from '../reduction.js';
+import { expand, reshape, transpose, unsqueeze } from '../views.js';
+import { dropout, softmax } from './normalization.js';
+
+export interface ScaledDotProductAttentionOptions {
+  /**
+   * Broadcastable to [..., L, S]. bool: true = the query may attend to that key; floating:
+   * added to the scores (use -Infinity to mask).
+   */
+  attnMask?: Tensor | null;
+  /** Dropout probability on the attention weights (applied whenever > 0, as PyTorch). */
+  dropoutP?: number;
+  /** Causal (lower-triangular, top-left aligned) mask; cannot be combined with attnMask. */
+  isCausal?: boolean;
+  /** Scale of q k^T; defaults to 1/sqrt(E). */
+  scale?: number | null;
+  /** Grouped-query attention: repeat each key/value head to match the query heads (dim -3). */
+  enableGqa?: boolean;
+}
+
+/** Repeat heads along dim -3 (repeat_interleave), [..., Hk, S, E] -> [..., Hk * r, S, E]. */
+function repeatHeads(t: Tensor, r: number): Tensor {
+  if (r === 1) return t;
+  const s = t.shape;
+  const lead = s.slice(0, -3);
+  const [h, len, e] = s.slice(-3) as [number, number, number];
+  return reshape(expand(unsqueeze(t, -3), [...lead, h, r, len, e]), [...lead, h * r, len, e]);
+}
+
+/**
+ * torch.nn.functional.scaled_dot_product_attention: softmax(q k^T * scale + mask) v for
+ * q [..., L, E], k [..., S, E], v [..., S, Ev] -> [..., L, Ev]. A query row whose keys are all
+ * masked gets zero weights (and a zero output row and zero gradients), as PyTorch >= 2.5's
+ * math backend, rather than NaN.
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
+  const op = 'scaledDotProductAttention';
+  const { attnMask = null, dropoutP = 0, isCausal = false, scale = null, enableGqa = false } = opts;
+  backendOf(op, q, k, v, attnMask);
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {
+    throw new RangeError(`${op}: expected query, key and value of at least 2 dims, but got shapes ${fmtShape(q.shape)}, ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
+  }
+  if (!isFloating(q.dtype) || q.dtype !== k.dtype || q.dtype !== v.dtype) {
+    throw new TypeError(`${op}: expected query, key and value to have the same floating dtype, but got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
+  }
+  const e = q.shape[q.ndim - 1]!, l = q.shape[q.ndim - 2]!, s = k.shape[k.ndim - 2]!;
+  if (k.shape[k.ndim - 1] !== e) {
+    throw new RangeError(`${op}: expected query and key to have the same embedding size, but got query ${fmtShape(q.shape)} and key ${fmtShape(k.shape)}`);
+  }
+  if (v.shape[v.ndim - 2] !== s) {
+    throw new RangeError(`${op}: expected key and value to have the same sequence length, but got key ${fmtShape(k.shape)} and value ${fmtShape(v.shape)}`);
+  }
+  if (typeof dropoutP !== 'number' || !(dropoutP >= 0 && dropoutP <= 1)) throw new RangeError(`${op}: dropoutP has to be between 0 and 1, but got ${dropoutP}`);
+  if (isCausal && attnMask) throw new Error(`${op}: explicit attnMask should not be set when isCausal=true`);
+  if (attnMask && attnMask.dtype !== 'bool' && !isFloating(attnMask.dtype)) {
+    throw new TypeError(`${op}: expected attnMask dtype to be bool or floating, but got ${attnMask.dtype}`);
+  }
+  let rep = [1, 1];
+  if (enableGqa) {
+    if (q.ndim < 3 || k.ndim < 3 || v.ndim < 3) throw new RangeError(`${op}: enableGqa needs query, key and value with a head dim (-3)`);
+    const hq = q.shape[q.ndim - 3]!, hk = k.shape[k.ndim - 3]!, hv = v.shape[v.ndim - 3]!;
+    if (hq % hk !== 0 || hq % hv !== 0) {
+      throw new RangeError(`${op}: with enableGqa the number of query heads (${hq}) must be divisible by the key heads (${hk}) and value heads (${hv})`);
+    }
+    rep = [hq / hk, hq / hv];
+  }
+  const sc = scale ?? 1 / Math.sqrt(e);
+  return tidy(() => {
+    const kk = repeatHeads(k, rep[0]!), vv = repeatHeads(v, rep[1]!);
+    let scores = mul(matmul(q, transpose(kk, -2, -1)), sc);
+    let mayBeFullyMasked = false;
+    if (isCausal) {
+      const causal = noGrad(() => arange(s, undefined, 1, { device: q.device }).reshape([1, s]).le(arange(l, undefined, 1, { device: q.device }).reshape([l, 1])));
+      scores = where(causal, scores, -Infinity);
+      mayBeFullyMasked = s === 0;
+    } else if (attnMask) {
+      scores = attnMask.dtype === 'bool' ? where(attnMask, scores, -Infinity) : add(scores, cast(attnMask, q.dtype));
+      mayBeFullyMasked = true;
+    }
+    let attn: Tensor;
+    if (mayBeFullyMasked && scores.numel > 0) {
+      // Rows with every score -inf would give 0/0: softmax a zero row instead and zero the result.
+      const dead = noGrad(() => amax(scores, -1, true).eq(-Infinity));
+      attn = where(dead, 0, softmax(where(dead, 0, scores), -1));
+    } else {
+      attn = softmax(scores, -1);
+    }
+    if (dropoutP > 0) attn = dropout(attn, dropoutP, true);
+    return matmul(attn, vv);
+  });
+}

@@ -1,0 +1,4 @@
+import { runConformance, runGradcheckSweep } from '@tensile/conformance';
+
+runConformance('js');
+runGradcheckSweep('js');
