@@ -5,6 +5,9 @@
  *
  * Core functions are looked up by name at call time, so an op that core does not export yet fails
  * its cases with "not implemented in core: <name>" instead of breaking the whole suite.
+ *
+ * On a device without synchronous reads (WebGPU, CUDA), ops whose output shape depends on tensor
+ * values run through the async variants a user of such a device calls (ASYNC_READ_ADAPTERS).
  */
 import * as core from '@tensile/core';
 import { Tensor } from '@tensile/core';
@@ -12,7 +15,7 @@ import { Tensor } from '@tensile/core';
 /** Decoded call arguments: tensors are core tensors, `null` is PyTorch's None. */
 export type Args = unknown[];
 export type Kwargs = Record<string, unknown>;
-/** An adapter returns what the op returns: a tensor, or a list of tensors. */
+/** An adapter returns what the op returns: a tensor, or a list of tensors (or a promise of it, for async variants). */
 export type Adapter = (args: Args, kwargs: Kwargs) => unknown;
 
 /** Thrown when core has no function/method for an op yet. */
@@ -240,9 +243,24 @@ export const ADAPTERS: Record<string, Adapter> = {
     coreFn('scaledDotProductAttention')(a[0], a[1], a[2], opts(kw, ['attn_mask', 'dropout_p', 'is_causal', 'scale'])),
 };
 
-/** The adapter for a fixture op; unknown ops get one that fails with a clear message. */
-export function adapterFor(op: string): Adapter {
-  const a = ADAPTERS[op];
+/**
+ * Fixture op name -> adapter returning a promise, used instead of ADAPTERS on devices without
+ * synchronous reads: the ops whose output shape depends on values, through their async variants.
+ */
+export const ASYNC_READ_ADAPTERS: Record<string, Adapter> = {
+  // bool masks are read with await (any index tuple works: without masks this is index)
+  'Tensor.__getitem__': async (a) => coreFn('indexAsync')(a[0], (a[1] as unknown[]).map(toIndexItem)),
+  // num_classes=-1 reads the class count with await
+  [`${F}one_hot`]: async (a, kw) => coreFn('oneHotAsync')(a[0], arg(a, kw, 1, 'num_classes') ?? -1),
+};
+
+/**
+ * The adapter for a fixture op; unknown ops get one that fails with a clear message. With
+ * `syncRead: false` (the device has no synchronous reads) an op in ASYNC_READ_ADAPTERS gets that
+ * adapter, which returns a promise.
+ */
+export function adapterFor(op: string, opts: { syncRead?: boolean } = {}): Adapter {
+  const a = (opts.syncRead === false ? ASYNC_READ_ADAPTERS[op] : undefined) ?? ADAPTERS[op];
   if (a) return a;
   return () => {
     throw new Error(`no conformance adapter for op ${op}: add one to packages/conformance/src/adapters.ts`);

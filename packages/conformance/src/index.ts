@@ -18,14 +18,15 @@ export {
 } from './fixtures.js';
 export { decodeTensor, decodeValue, parseLayout, applyLayout, type ViewCall, type DecodeOptions } from './decode.js';
 export { compareTensor, type Tolerance } from './compare.js';
-export { ADAPTERS, adapterFor, coreFn, camel, NotImplementedInCore, type Adapter } from './adapters.js';
+export { ADAPTERS, ASYNC_READ_ADAPTERS, adapterFor, coreFn, camel, NotImplementedInCore, type Adapter } from './adapters.js';
 export {
   runConformance,
   runOpCase,
   prepareCase,
   invokeCase,
+  invokeCaseAsync,
   findSkip,
-  needsSyncRead,
+  syncReads,
   coverage,
   coverageMatrix,
   skippedCases,

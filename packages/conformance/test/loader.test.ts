@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { keep, memory, tensor } from '@tensile/core';
 import {
   ADAPTERS,
+  ASYNC_READ_ADAPTERS,
+  adapterFor,
   compareTensor,
   coreFn,
   coverage,
@@ -157,6 +159,40 @@ describe('case runner', () => {
       'output: 1 of 4 elements differ; worst at [1, 1]: actual 2, expected 2.5 (|diff| 0.500 > atol 0.000001 + rtol 0.00001 * |expected|)',
       'grad of args[1]: 1 of 2 elements differ; worst at [1]: actual 4, expected 3 (|diff| 1.00 > atol 0.000001 + rtol 0.00001 * |expected|)',
     ]);
+  });
+
+  it('runs bool-mask indexing and one_hot without num_classes through the async variants on js-async', async () => {
+    expect(adapterFor('Tensor.__getitem__', { syncRead: false })).toBe(ASYNC_READ_ADAPTERS['Tensor.__getitem__']);
+    expect(adapterFor('Tensor.__getitem__')).toBe(ADAPTERS['Tensor.__getitem__']);
+    expect(adapterFor('torch.add', { syncRead: false })).toBe(ADAPTERS['torch.add']);
+    // x.t()[mask] on a transposed input: values, gradient, and no leak (the layout view is freed)
+    const mask: OpCase = {
+      name: 'mask_transposed',
+      op: 'Tensor.__getitem__',
+      args: [t([2, 3], [1, 2, 3, 4, 5, 6]), [{ shape: [3, 2], dtype: 'bool', data: [true, false, false, true, true, true] }]],
+      kwargs: {},
+      input_layout: { arg: 0, transform: 'transpose(0,1)' },
+      output: t([4], [1, 5, 3, 6]),
+      grad_output: t([4], [1, 2, 3, 4]),
+      grads: [t([2, 3], [1, 0, 3, 0, 2, 4]), null],
+      rtol: 1e-6,
+      atol: 1e-6,
+    } as OpCase;
+    const oneHot: OpCase = {
+      name: 'one_hot_inferred_tiny',
+      op: 'torch.nn.functional.one_hot',
+      args: [t([3], [0, 2, 1], 'int64')],
+      kwargs: { num_classes: -1 },
+      output: t([3, 3], [1, 0, 0, 0, 0, 1, 0, 1, 0], 'int64'),
+      rtol: 0,
+      atol: 0,
+    } as OpCase;
+    for (const c of [mask, oneHot]) {
+      for (const device of ['js', 'js-async']) {
+        const r = await runOpCase('tiny', c, device);
+        expect(r.message, `${c.name} on ${device}`).toBe('');
+      }
+    }
   });
 
   it('matches skip rules by family, op, case and dtype', () => {

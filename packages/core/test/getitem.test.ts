@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, arange, embedding, gather, gradcheck, gradgradcheck, index, indexPut, indexSelect, manualSeed, maskedFill,
-  maskedSelect, memory, nonzero, nonzeroAsync, oneHot, randn, scatterAdd, sl, tensor, tidy, zeros, type DType, type IndexItem,
+  Tensor, arange, embedding, gather, gradcheck, gradgradcheck, index, indexAsync, indexPut, indexSelect, manualSeed, maskedFill,
+  maskedSelect, maskedSelectAsync, memory, nonzero, nonzeroAsync, oneHot, oneHotAsync, randn, scatterAdd, sl, tensor, tidy, zeros,
+  type DType, type IndexItem,
 } from '@tensile/core';
 
 // ---- golden fixtures (format: shared/fixtures/README.md) ----
@@ -204,10 +205,11 @@ describe('advanced indexing', () => {
     expect(() => x.index(tensor([true, false, true]))).toThrow(/shape of the mask \[3\] does not match/);
     expect(maskedSelect(x, tensor([true, false, false, true])).tolistSync()).toEqual([0, 3, 4, 7, 8, 11, 12, 15, 16, 19, 20, 23]);
   });
-  it('needs nonzeroAsync for masks on devices without sync reads', async () => {
+  it('needs indexAsync (or nonzeroAsync) for masks on devices without sync reads', async () => {
     const x = arange(6, undefined, 1, { device: 'js-async' }).reshape([2, 3]);
     const m = tensor([[true, false, true], [false, false, true]], { device: 'js-async' });
-    expect(() => x.index(m)).toThrow(/await nonzeroAsync\(mask, \{ asTuple: true \}\)/);
+    expect(() => x.index(m)).toThrow(/no synchronous reads; use await indexAsync\(x, indices\)/);
+    expect(() => maskedSelect(x, m)).toThrow(/use await maskedSelectAsync\(x, mask\)/);
     const idx = await nonzeroAsync(m, { asTuple: true });
     expect(await x.index(...idx).tolist()).toEqual([0, 2, 5]);
     expect(await (await nonzeroAsync(m)).tolist()).toEqual([[0, 0], [0, 2], [1, 2]]);
@@ -234,6 +236,125 @@ describe('advanced indexing', () => {
     expect(gradcheck((t) => t.index(null, 1, '...', [1, -1]), [a])).toBe(true);
     expect(gradgradcheck((t) => t.index([2, 1], [3, 3]).square(), [a])).toBe(true);
     expect(gradcheck((t) => maskedSelect(t, tensor([true, false])), [a])).toBe(true);
+  });
+});
+
+describe('async variants (indexAsync, maskedSelectAsync, oneHotAsync)', () => {
+  /** Index tuples, built on a device: masks of every kind, mixed with basic and integer items. */
+  const tuples = (dev: string): IndexItem[][] => {
+    const b = (v: boolean[] | boolean[][] | boolean) => tensor(v, { dtype: 'bool', device: dev });
+    const i64 = (v: number[]) => tensor(v, { dtype: 'int64', device: dev });
+    return [
+      [b([[true, false, true], [false, true, false]])],
+      [b([[false, false, false], [false, false, false]])],
+      [sl(), sl(), b([true, false, false, true])],
+      [i64([1, 0]), b([true, false, true]), sl(1, 3)],
+      [b([true, false]), sl(), b([false, true, true, false])],
+      ['...', b([false, true, true, true])],
+      [null, b(true), 1],
+      [b(false), '...'],
+      [[false, true], sl(), [true, false, false, true]],
+      [tensor([[1, 0, 1], [0, 0, 1]], { dtype: 'uint8', device: dev }), [2, 0, 1]],
+      [1, sl(null, null, 2), b([true, true, false, true])],
+      [true, 0],
+      [i64([0, 1]), sl()],
+    ];
+  };
+
+  it('give the values index gives on js, on js-async', async () => {
+    const xs = arange(24, undefined, 1, { dtype: 'float32' }).reshape([2, 3, 4]);
+    const xa = arange(24, undefined, 1, { dtype: 'float32', device: 'js-async' }).reshape([2, 3, 4]);
+    const ts = tuples('js'), ta = tuples('js-async');
+    for (let k = 0; k < ts.length; k++) {
+      const want = index(xs, ts[k]!);
+      const got = await indexAsync(xa, ta[k]!);
+      expect(got.device, `tuple ${k}`).toBe('js-async');
+      expect(got.shape, `tuple ${k}: shape`).toEqual(want.shape);
+      expect(await got.tolist(), `tuple ${k}: values`).toEqual(want.tolistSync());
+      // on a device with synchronous reads indexAsync agrees too
+      expect((await indexAsync(xs, ts[k]!)).tolistSync(), `tuple ${k} on js`).toEqual(want.tolistSync());
+    }
+    const m = tensor([true, false, true], { device: 'js-async' });
+    expect(await (await xa.indexAsync(0, m, sl(0, 2))).tolist()).toEqual([[0, 1], [8, 9]]);
+    // masks on another device than x are read where they are
+    expect(await (await xa.indexAsync(0, tensor([false, true, false]), 3)).tolist()).toEqual([7]);
+    await expect(indexAsync(xa, [tensor([true, false, true], { device: 'js-async' })])).rejects.toThrow(/shape of the mask \[3\] does not match/);
+    await expect(indexAsync(xa, [0, 0, 0, tensor([true], { device: 'js-async' })])).rejects.toThrow(/too many indices/);
+  });
+
+  it('maskedSelectAsync broadcasts like maskedSelect', async () => {
+    const x = arange(6, undefined, 1, { device: 'js-async' }).reshape([2, 3]);
+    const m = tensor([true, false, true], { device: 'js-async' });
+    expect(await (await maskedSelectAsync(x, m)).tolist()).toEqual([0, 2, 3, 5]);
+    expect(await (await x.maskedSelectAsync(tensor([[false], [true]], { device: 'js-async' }))).tolist()).toEqual([3, 4, 5]);
+    await expect(maskedSelectAsync(x, tensor([1, 0, 1], { device: 'js-async' }))).rejects.toThrow(/expected mask to be a bool tensor, got float32/);
+    expect((await maskedSelectAsync(arange(4).reshape([2, 2]), tensor([[true, false], [false, true]]))).tolistSync()).toEqual([0, 3]);
+  });
+
+  it('oneHotAsync infers numClasses with await', async () => {
+    const ids = tensor([[1], [3]], { dtype: 'int64', device: 'js-async' });
+    const r = await oneHotAsync(ids);
+    expect(r.shape).toEqual([2, 1, 4]);
+    expect(r.dtype).toBe('int64');
+    expect(await r.tolist()).toEqual([[[0, 1, 0, 0]], [[0, 0, 0, 1]]]);
+    expect(await (await oneHotAsync(ids, 5)).tolist()).toEqual([[[0, 1, 0, 0, 0]], [[0, 0, 0, 1, 0]]]);
+    expect((await oneHotAsync(tensor([0, 2], { dtype: 'int64' }))).tolistSync()).toEqual(oneHot(tensor([0, 2], { dtype: 'int64' })).tolistSync());
+    expect(() => oneHot(ids)).toThrow(/use await oneHotAsync\(indices\)/);
+    await expect(oneHotAsync(tensor([2, -1], { dtype: 'int64', device: 'js-async' }))).rejects.toThrow(/non-negative \(got -1\)/);
+    await expect(oneHotAsync(tensor([], { dtype: 'int64', device: 'js-async' }))).rejects.toThrow(/empty tensor/);
+    await expect(oneHotAsync(tensor([1], { dtype: 'int32', device: 'js-async' }))).rejects.toThrow(/int64/);
+  });
+
+  it('gradients flow through indexAsync with a mask as through index', async () => {
+    const data = [[0.5, -1, 2, 3], [1.5, 4, -2, 0.25], [7, 8, 9, 10]];
+    const go = [[1, 2, 3, 4], [-1, 0.5, 2, 1]];
+    const grad = async (dev: string, async_: boolean): Promise<unknown> => {
+      const x = tensor(data, { dtype: 'float32', device: dev, requiresGrad: true });
+      const m = tensor([true, false, true], { device: dev });
+      const y = async_ ? await x.indexAsync(m, sl()) : x.index(m, sl());
+      expect(y.requiresGrad).toBe(true);
+      y.mul(tensor(go, { dtype: 'float32', device: dev })).sum().backward();
+      return x.grad!.tolist();
+    };
+    const want = await grad('js', false);
+    expect(want).toEqual([[1, 2, 3, 4], [0, 0, 0, 0], [-1, 0.5, 2, 1]]);
+    expect(await grad('js-async', true)).toEqual(want);
+    expect(await grad('js', true)).toEqual(want);
+    // and maskedSelectAsync, for a mask broadcast over rows
+    const x = tensor(data, { dtype: 'float32', device: 'js-async', requiresGrad: true });
+    (await x.maskedSelectAsync(tensor([false, true, true, false], { device: 'js-async' }))).sum().backward();
+    expect(await x.grad!.tolist()).toEqual([[0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0]]);
+  });
+
+  it('gradcheck through indexAsync (values read ahead, then the index path)', async () => {
+    manualSeed(7);
+    const a = rnd([3, 4]);
+    const m = tensor([[true, false, true, true], [false, false, true, false], [true, true, true, false]]);
+    // indexAsync(x, [m]) is index(x, nonzero(m)): check that path with the positions it reads
+    const pos = await nonzeroAsync(m, { asTuple: true });
+    expect((await indexAsync(a, [m])).tolistSync()).toEqual(index(a, pos).tolistSync());
+    expect(gradcheck((t) => index(t, pos), [a])).toBe(true);
+  });
+
+  it('leave no garbage', async () => {
+    const x = randn([3, 4], { device: 'js-async', requiresGrad: true });
+    const m = tensor([[true, false, true, true], [false, false, true, false], [true, true, true, false]], { device: 'js-async' });
+    const m1 = tensor([true, false, true, false], { device: 'js-async' });
+    const ids = tensor([0, 3, 1], { dtype: 'int64', device: 'js-async' });
+    const step = async () => {
+      const y = await x.indexAsync(m);
+      const z = await x.indexAsync(sl(), [true, false, false, true]);
+      const w = await maskedSelectAsync(x, m1);
+      const o = await oneHotAsync(ids);
+      const l = tidy(() => y.sum().add(z.sum()).add(w.sum()));
+      l.backward();
+      for (const t of [y, z, w, o, l, x.grad!]) t.dispose();
+      x.grad = null;
+    };
+    await step();
+    const before = memory().numTensors;
+    for (let i = 0; i < 3; i++) await step();
+    expect(memory().numTensors).toBe(before);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * Tensor.__getitem__ (`index`), its in-place counterpart (`indexPut_`), nonzero, maskedSelect,
- * oneHot and embedding.
+ * oneHot and embedding. The ops whose output shape depends on tensor values (bool masks,
+ * nonzero, oneHot without numClasses) have async variants (`indexAsync`, `maskedSelectAsync`,
+ * `nonzeroAsync`, `oneHotAsync`) for devices without synchronous reads (WebGPU, CUDA).
  *
  * Index items (one per entry of the Python index tuple):
  *   number -> integer (select, removes the dim)      null -> new axis (None)
@@ -16,10 +18,11 @@ import { needsGrad } from '../autograd/record.js';
 import { fmtShape, broadcastShapes, numelOf, sameShape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { backendOf, type TensorOrScalar } from './dispatch.js';
-import { cast } from './copy.js';
+import { cast, toAsync } from './copy.js';
 import { arange, tensor, zeros } from './creation.js';
 import { add, assignInPlace, eq, gt, lt, mul, where } from './elementwise.js';
 import { indexSelect, scatterAdd } from './indexing.js';
+import { amax, amin } from './reduction.js';
 import { broadcastTensors, expand, permute, reshape, select, slice, unsqueeze } from './views.js';
 
 /** A Python slice start:stop:step (entries may be null/undefined; step > 0). */
@@ -42,12 +45,15 @@ type Norm =
   | { kind: 'none' }
   | { kind: 'ellipsis' }
   | { kind: 'slice'; start: number | null; stop: number | null; step: number }
-  | { kind: 'tensor'; t: Tensor; owned: boolean }
+  | { kind: 'tensor'; t: Tensor; owned: boolean; src: Tensor | null }
   | { kind: 'bool'; value: boolean };
+
+/** Positions of the true elements of masks, read ahead with await (indexAsync), keyed by the mask item. */
+type MaskPositions = Map<Tensor, Tensor[]>;
 
 const SLICE_RE = /^\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?$/;
 
-function normalizeItem(x: Tensor, it: IndexItem): Norm {
+function normalizeItem(x: Tensor, it: IndexItem, pre: MaskPositions | null): Norm {
   if (it === null) return { kind: 'none' };
   if (typeof it === 'number') {
     if (!Number.isInteger(it)) throw new TypeError(`index: only integers, slices, null, '...', and integer or bool tensors are valid indices (got ${it})`);
@@ -66,8 +72,9 @@ function normalizeItem(x: Tensor, it: IndexItem): Norm {
     if (it.dtype !== 'int64' && it.dtype !== 'int32' && it.dtype !== 'bool' && it.dtype !== 'uint8') {
       throw new TypeError(`index: tensors used as indices must be long, int, byte or bool tensors, got ${it.dtype}`);
     }
-    if (it.device !== x.device) return { kind: 'tensor', t: it.to(x.device), owned: true };
-    return { kind: 'tensor', t: it, owned: false };
+    // (a mask read ahead by indexAsync is only needed for its shape: it stays where it is)
+    if (it.device !== x.device && !pre?.has(it)) return { kind: 'tensor', t: it.to(x.device), owned: true, src: it };
+    return { kind: 'tensor', t: it, owned: false, src: it };
   }
   if (Array.isArray(it)) {
     // tensor() gives numbers the default float dtype, so read integer arrays as int64 here (x[[0, 2]]).
@@ -78,7 +85,7 @@ function normalizeItem(x: Tensor, it: IndexItem): Norm {
       throw new TypeError(`index: an array used as an index must hold integers or booleans`);
     }
     const t = tensor(it, { dtype: isBool ? 'bool' : 'int64', device: x.device });
-    return { kind: 'tensor', t, owned: true };
+    return { kind: 'tensor', t, owned: true, src: null };
   }
   if (typeof it === 'object' && Object.getPrototypeOf(it) === Object.prototype) return normSlice(it as Slice);
   throw new TypeError(`index: only integers, slices, null, '...', and integer or bool tensors are valid indices (got ${typeof it})`);
@@ -120,15 +127,22 @@ function positionsFromValues(values: ArrayLike<number | bigint>, shape: readonly
   return coordsOf(values, shape).map((c) => tensor(c, { dtype: 'int64', shape: [c.length], device }));
 }
 
-function maskPositions(mask: Tensor): Tensor[] {
+/**
+ * Positions of the true elements of a mask (a 0-d mask counts as shape [1]): read ahead by
+ * indexAsync (not owned here: fresh is false), else read synchronously.
+ */
+function maskPositions(mask: Tensor, src: Tensor | null, pre: MaskPositions | null): { pos: Tensor[]; fresh: boolean } {
+  const ready = src ? pre?.get(src) : undefined;
+  if (ready) return { pos: ready, fresh: false };
   const b = backendOf('index', mask);
   if (!b.capabilities.syncRead || !b.readSync) {
     throw new Error(
       `index: indexing with a bool mask of shape ${fmtShape(mask.shape)} needs the mask's values, but device '${mask.device}' has no ` +
-        'synchronous reads; convert the mask to indices first: x.index(...(await nonzeroAsync(mask, { asTuple: true })))',
+        'synchronous reads; use await indexAsync(x, indices) (or await x.indexAsync(...)), which reads the mask with await',
     );
   }
-  return positionsFromValues(mask.dataSync() as ArrayLike<number>, mask.shape, mask.device);
+  const shape = mask.ndim === 0 ? [1] : mask.shape;
+  return { pos: positionsFromValues(mask.dataSync() as ArrayLike<number>, shape, mask.device), fresh: true };
 }
 
 /** torch.nonzero: indices of the non-zero elements, int64 [n, ndim] (or one 1-D tensor per dim with asTuple). Reads synchronously. */
@@ -242,9 +256,51 @@ function selectByTensor(x: Tensor, d: number, i: Tensor): Tensor {
  * Basic items give a view; advanced items (tensors, arrays, masks) give a new tensor.
  */
 export function index(x: Tensor, indices: readonly IndexItem[]): Tensor {
+  return indexWith(x, indices, null);
+}
+
+/**
+ * Tensor.__getitem__ for any device, including those without synchronous reads (WebGPU, CUDA):
+ * bool masks are first converted to integer indices with `await nonzeroAsync(...)`, then the
+ * result is `index(x, ...)` with those indices (so gradients flow as through index).
+ */
+export async function indexAsync(x: Tensor, indices: readonly IndexItem[]): Promise<Tensor> {
+  x._assertAlive('indexAsync');
+  if (!Array.isArray(indices)) throw new TypeError('indexAsync: expected an array of index items (the index tuple)');
+  const items = [...indices];
+  const pre: MaskPositions = new Map();
+  const owned: Tensor[] = [];
+  try {
+    for (let k = 0; k < items.length; k++) {
+      let it = items[k];
+      if (Array.isArray(it)) {
+        let leaf: unknown = it;
+        while (Array.isArray(leaf)) leaf = leaf[0];
+        if (typeof leaf === 'boolean') {
+          // a nested boolean array is a mask: make it a bool tensor whose positions are read below
+          it = tensor(it, { dtype: 'bool', device: x.device });
+          owned.push(it);
+          items[k] = it;
+        }
+      }
+      if (!(it instanceof Tensor) || (it.dtype !== 'bool' && it.dtype !== 'uint8') || pre.has(it)) continue;
+      it._assertAlive('indexAsync');
+      const pos = await nonzeroAsync(it, { asTuple: true });
+      owned.push(...pos);
+      const moved = await Promise.all(pos.map((p) => (p.device === x.device ? p : toAsync(p, x.device))));
+      for (const p of moved) if (!pos.includes(p)) owned.push(p);
+      pre.set(it, moved);
+    }
+    return indexWith(x, items, pre);
+  } finally {
+    for (const t of owned) t.dispose();
+  }
+}
+
+function indexWith(x: Tensor, indices: readonly IndexItem[], pre: MaskPositions | null): Tensor {
   x._assertAlive('index');
   if (!Array.isArray(indices)) throw new TypeError('index: expected an array of index items (the index tuple)');
-  const items = indices.map((it) => normalizeItem(x, it));
+  const items = indices.map((it) => normalizeItem(x, it, pre));
   const owned = items.flatMap((n) => (n.kind === 'tensor' && n.owned ? [n.t] : []));
   try {
     const ellipses = items.filter((n) => n.kind === 'ellipsis').length;
@@ -296,19 +352,18 @@ export function index(x: Tensor, indices: readonly IndexItem[]): Tensor {
             d++;
           } else if (t.ndim === 0) {
             // a 0-d mask adds a dim of size 1 (true) or 0 (false)
-            const t1 = reshape(t, [1]);
-            const pos = maskPositions(t1)[0]!;
-            owned.push(pos, t1);
+            const { pos: [pos], fresh } = maskPositions(t, n.src, pre);
+            if (fresh) owned.push(pos!);
             step(unsqueeze(cur, d));
-            adv.push({ dim: d, idx: pos });
+            adv.push({ dim: d, idx: pos! });
             d++;
           } else {
             const want = cur.shape.slice(d, d + t.ndim);
             if (!sameShape(want, t.shape)) {
               throw new RangeError(`index: the shape of the mask ${fmtShape(t.shape)} does not match the shape of the indexed tensor ${fmtShape(cur.shape)} at dims ${d}..${d + t.ndim - 1} (${fmtShape(want)})`);
             }
-            const pos = maskPositions(t);
-            owned.push(...pos);
+            const { pos, fresh } = maskPositions(t, n.src, pre);
+            if (fresh) owned.push(...pos);
             pos.forEach((p, k) => adv.push({ dim: d + k, idx: p }));
             d += t.ndim;
           }
@@ -385,10 +440,21 @@ export function indexPut_<T extends Tensor>(x: T, indices: readonly IndexItem[],
   return x;
 }
 
-/** torch.masked_select: the elements of x where mask is true, as a 1-D tensor (x and mask broadcast). */
-export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+function checkMask(op: string, x: Tensor, mask: Tensor): void {
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
-    throw new TypeError(`maskedSelect: expected mask to be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
+    throw new TypeError(`${op}: expected mask to be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
+  }
+  backendOf(op, x, mask);
+}
+
+/** torch.masked_select: the elements of x where mask is true, as a 1-D tensor (x and mask broadcast). Reads synchronously. */
+export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+  checkMask('maskedSelect', x, mask);
+  if (!mask.storage.backend.capabilities.syncRead) {
+    throw new Error(
+      `maskedSelect: the output size depends on the values of the mask of shape ${fmtShape(mask.shape)}, but device '${mask.device}' has no ` +
+        'synchronous reads; use await maskedSelectAsync(x, mask)',
+    );
   }
   const [xb, mb] = broadcastTensors(x, mask);
   const out = index(xb!, [mb!]);
@@ -397,7 +463,22 @@ export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   return out;
 }
 
-/** torch.nn.functional.one_hot: int64 [..., numClasses] (numClasses -1: max + 1, needs sync reads). */
+/** maskedSelect for any device, including those without synchronous reads (WebGPU, CUDA): awaits the mask. */
+export async function maskedSelectAsync(x: Tensor, mask: Tensor): Promise<Tensor> {
+  checkMask('maskedSelectAsync', x, mask);
+  const [xb, mb] = broadcastTensors(x, mask);
+  try {
+    return await indexAsync(xb!, [mb!]);
+  } finally {
+    if (xb !== x) xb!.dispose();
+    if (mb !== mask) mb!.dispose();
+  }
+}
+
+/**
+ * torch.nn.functional.one_hot: int64 [..., numClasses]. numClasses -1 (max + 1) reads the values
+ * synchronously; on devices without synchronous reads use oneHotAsync.
+ */
 export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   const b = backendOf('oneHot', indices);
   if (indices.dtype !== 'int64') throw new TypeError(`oneHot: one_hot is only applicable to index tensor of dtype int64, got ${indices.dtype}`);
@@ -414,7 +495,9 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
     if (n === -1) n = hi + 1;
     else if (v.length && hi >= n) throw new RangeError(`oneHot: class values must be smaller than numClasses (got ${hi} with numClasses ${n})`);
   } else if (n === -1) {
-    throw new Error(`oneHot: numClasses must be given on device '${indices.device}' (inferring it needs synchronous reads)`);
+    throw new Error(
+      `oneHot: numClasses must be given on device '${indices.device}' (inferring it needs synchronous reads); use await oneHotAsync(indices) to infer it there`,
+    );
   }
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`oneHot: numClasses must be a non-negative integer or -1, got ${numClasses}`);
   const classes = arange(0, n, 1, { dtype: 'int64', device: indices.device });
@@ -423,6 +506,31 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   const out = cast(hit, 'int64');
   for (const t of [classes, u, hit]) t.dispose();
   return out;
+}
+
+/**
+ * oneHot for any device, including those without synchronous reads (WebGPU, CUDA): with
+ * numClasses -1 the class count (max + 1) is read with await; then oneHot(indices, count).
+ */
+export async function oneHotAsync(indices: Tensor, numClasses = -1): Promise<Tensor> {
+  backendOf('oneHotAsync', indices);
+  if (indices.dtype !== 'int64') throw new TypeError(`oneHotAsync: one_hot is only applicable to index tensor of dtype int64, got ${indices.dtype}`);
+  let n = numClasses;
+  if (n === -1) {
+    if (indices.numel === 0) throw new RangeError('oneHotAsync: can not infer the total number of classes from an empty tensor');
+    // reduce on the device, then read two scalars
+    const lo = amin(indices), hi = amax(indices);
+    let loV: number, hiV: number;
+    try {
+      [loV, hiV] = await Promise.all([lo.item(), hi.item()]);
+    } finally {
+      lo.dispose();
+      hi.dispose();
+    }
+    if (loV < 0) throw new RangeError(`oneHotAsync: class values must be non-negative (got ${loV})`);
+    n = hiV + 1;
+  }
+  return oneHot(indices, n);
 }
 
 export interface EmbeddingOptions {
@@ -464,16 +572,21 @@ declare module '../tensor.js' {
   interface Tensor {
     /** x[i0, i1, ...] (Tensor.__getitem__): x.index(0, sl(1, 3), null, '...', idxTensor). */
     index(...indices: IndexItem[]): Tensor;
+    /** x[i0, i1, ...] on any device: bool masks are read with await (see indexAsync). */
+    indexAsync(...indices: IndexItem[]): Promise<Tensor>;
     indexPut(indices: readonly IndexItem[], values: TensorOrScalar, accumulate?: boolean): Tensor;
     indexPut_(indices: readonly IndexItem[], values: TensorOrScalar, accumulate?: boolean): this;
     nonzero(): Tensor;
     maskedSelect(mask: Tensor): Tensor;
+    maskedSelectAsync(mask: Tensor): Promise<Tensor>;
   }
 }
 
 const P = Tensor.prototype;
 P.index = function (...indices) { return index(this, indices); };
+P.indexAsync = function (...indices) { return indexAsync(this, indices); };
 P.indexPut = function (i, v, a) { return indexPut(this, i, v, a); };
 P.indexPut_ = function (i, v, a) { return indexPut_(this, i, v, a); };
 P.nonzero = function () { return nonzero(this); };
 P.maskedSelect = function (m) { return maskedSelect(this, m); };
+P.maskedSelectAsync = function (m) { return maskedSelectAsync(this, m); };
