@@ -1,6 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Tensor,
@@ -15,83 +12,25 @@ import {
   tensor,
   tidy,
 } from '@tensile/core';
+import { findFixtureFile, loadFixtures, runFixtureCase } from './support/fixtures.js';
 
 // ---- fixtures (format: shared/fixtures/README.md) ----
 
-interface FixTensor { shape: number[]; dtype: string; data: (number | boolean)[] }
-interface FixCase {
-  name: string;
-  op: string;
-  args: FixTensor[];
-  kwargs: Record<string, unknown>;
-  input_layout?: { arg: number; transform: string };
-  output: FixTensor;
-  grad_output: FixTensor;
-  grads: (FixTensor | null)[];
-  rtol: number;
-  atol: number;
-}
-
-function fixturesDir(): string {
-  if (process.env.TENSILE_FIXTURES) return process.env.TENSILE_FIXTURES;
-  const local = fileURLToPath(new URL('../../conformance/fixtures', import.meta.url));
-  if (existsSync(join(local, 'ops', 'nn_functional.json'))) return local;
-  return fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
-}
-const FIXTURE_FILE = join(fixturesDir(), 'ops', 'nn_functional.json');
-const CASES: FixCase[] = existsSync(FIXTURE_FILE)
-  ? (JSON.parse(readFileSync(FIXTURE_FILE, 'utf8')) as { cases: FixCase[] }).cases.filter((c) => c.op === 'torch.nn.functional.scaled_dot_product_attention')
-  : [];
-
-const isFixTensor = (v: unknown): v is FixTensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v;
-const fromFix = (t: FixTensor): Tensor => tensor(t.data.map(Number), { shape: t.shape, dtype: t.dtype as 'float32' | 'bool' });
-
-function applyLayout(x: Tensor, transform: string): Tensor {
-  let r = x;
-  for (const m of transform.matchAll(/(\w+)\(([^)]*)\)/g)) {
-    const a = m[2]!.split(',').filter((s) => s.trim() !== '').map(Number);
-    if (m[1] === 'transpose') r = r.transpose(a[0]!, a[1]!);
-    else if (m[1] === 'permute') r = r.permute(a);
-    else if (m[1] === 'narrow') r = r.narrow(a[0]!, a[1]!, a[2]!);
-    else if (m[1] === 'expand') r = r.expand(a);
-    else throw new Error(`unknown layout transform ${m[1]}`);
-  }
-  return r;
-}
-
-function expectClose(actual: Tensor, expected: FixTensor, rtol: number, atol: number, what: string): void {
-  expect(actual.shape, `${what}: shape`).toEqual(expected.shape);
-  const a = Array.from(actual.dataSync() as ArrayLike<number>, Number);
-  const bad: string[] = [];
-  expected.data.map(Number).forEach((ev, i) => {
-    const av = a[i]!;
-    if (!(Number.isNaN(ev) ? Number.isNaN(av) : Math.abs(av - ev) <= atol + rtol * Math.abs(ev))) bad.push(`[${i}] ${av} vs ${ev}`);
-  });
-  expect(bad, `${what}: ${bad.length} elements out of tolerance`).toEqual([]);
-}
+const FIXTURE_FILE = findFixtureFile('nn_functional');
+const CASES = FIXTURE_FILE ? loadFixtures('nn_functional').filter((c) => c.op === 'torch.nn.functional.scaled_dot_product_attention') : [];
 
 describe('scaled_dot_product_attention fixtures', () => {
   it('fixture cases are present', () => {
-    expect(existsSync(FIXTURE_FILE), `missing ${FIXTURE_FILE}; set TENSILE_FIXTURES`).toBe(true);
+    expect(FIXTURE_FILE, 'missing ops/nn_functional.json; set TENSILE_FIXTURES').toBeDefined();
     expect(CASES.length).toBeGreaterThan(0);
   });
   for (const c of CASES) {
-    it(c.name, () => tidy(() => {
-      const bases = c.args.map((a) => fromFix(a).requiresGrad_(true));
-      const [q, k, v] = bases.map((b, i) => (c.input_layout?.arg === i ? applyLayout(b, c.input_layout.transform) : b)) as [Tensor, Tensor, Tensor];
-      const kw = c.kwargs;
-      const out = sdpa(q, k, v, {
-        attnMask: isFixTensor(kw.attn_mask) ? fromFix(kw.attn_mask) : null,
-        dropoutP: kw.dropout_p as number,
-        isCausal: kw.is_causal as boolean,
-        scale: (kw.scale as number | undefined) ?? null,
-      });
-      expectClose(out, c.output, c.rtol, c.atol, `${c.name} output`);
-      out.mul(fromFix(c.grad_output)).sum().backward();
-      c.grads.forEach((g, i) => {
-        if (g) expectClose(bases[i]!.grad!, g, c.rtol, c.atol, `${c.name} grad of arg ${i}`);
-      });
-    }));
+    it(c.name, () => runFixtureCase(c, ([q, k, v], kw) => sdpa(q, k, v, {
+      attnMask: kw.attn_mask ?? null,
+      dropoutP: kw.dropout_p,
+      isCausal: kw.is_causal,
+      scale: kw.scale ?? null,
+    })));
   }
 });
 

@@ -1,6 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Tensor,
@@ -12,7 +9,6 @@ import {
   conv2d,
   convTranspose1d,
   convTranspose2d,
-  grad,
   gradcheck,
   gradgradcheck,
   interpolate,
@@ -24,64 +20,13 @@ import {
   randn,
   tensor,
   tidy,
-  type DType,
 } from '@tensile/core';
+import { loadFixtures, runFixtureCase } from './support/fixtures.js';
 
 // ---- fixtures ----
 
-interface TJ { shape: number[]; dtype: 'float32' | 'int64' | 'bool'; data: (number | boolean)[] }
-interface Case {
-  name: string;
-  op: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  input_layout?: { arg: number; transform: string };
-  output: TJ;
-  grad_output?: TJ;
-  grads?: (TJ | null)[];
-  rtol: number;
-  atol: number;
-}
-
-function fixturesFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    process.env.TENSILE_FIXTURES ? join(process.env.TENSILE_FIXTURES, 'ops', 'nn_functional.json') : '',
-    resolve(here, '../../conformance/fixtures/ops/nn_functional.json'),
-    resolve(here, '../../../../shared/fixtures/ops/nn_functional.json'),
-  ].filter(Boolean);
-  const f = candidates.find((c) => existsSync(c));
-  if (!f) throw new Error(`nn_functional.json not found in ${candidates.join(', ')}`);
-  return f;
-}
-
 const OPS = ['conv1d', 'conv2d', 'conv_transpose2d', 'max_pool2d', 'avg_pool2d', 'adaptive_avg_pool2d', 'pad', 'interpolate'];
-const allCases = (JSON.parse(readFileSync(fixturesFile(), 'utf8')) as { cases: Case[] }).cases;
-const cases = allCases.filter((c) => OPS.includes(c.op.replace('torch.nn.functional.', '')));
-
-const isTJ = (v: unknown): v is TJ => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v && 'dtype' in v;
-
-function decode(t: TJ, dtype: DType = 'float32'): Tensor {
-  if (t.dtype === 'float32') {
-    const vals = (t.data as number[]).map((v) => Math.fround(v));
-    return tensor(dtype === 'float64' ? Float64Array.from(vals) : Float32Array.from(vals), { dtype, shape: [...t.shape] });
-  }
-  if (t.dtype === 'int64') return tensor(BigInt64Array.from(t.data as number[], (v) => BigInt(v)), { dtype: 'int64', shape: [...t.shape] });
-  return tensor(Uint8Array.from(t.data as boolean[], (v) => (v ? 1 : 0)), { dtype: 'bool', shape: [...t.shape] });
-}
-
-function applyLayout(t: Tensor, transform: string): Tensor {
-  let cur = t;
-  for (const m of transform.matchAll(/([a-z_]+)\(([^()]*)\)/g)) {
-    const a = m[2]!.split(',').filter((s) => s.trim() !== '').map(Number);
-    if (m[1] === 'transpose') cur = cur.transpose(a[0]!, a[1]!);
-    else if (m[1] === 'permute') cur = cur.permute(a);
-    else if (m[1] === 'narrow') cur = cur.narrow(a[0]!, a[1]!, a[2]!);
-    else if (m[1] === 'expand') cur = cur.expand(a);
-    else throw new Error(`unknown layout ${m[1]}`);
-  }
-  return cur;
-}
+const cases = loadFixtures('nn_functional').filter((c) => OPS.includes(c.op.replace('torch.nn.functional.', '')));
 
 function call(op: string, args: unknown[], kw: Record<string, unknown>): Tensor {
   const k = kw as Record<string, never>;
@@ -107,49 +52,12 @@ function call(op: string, args: unknown[], kw: Record<string, unknown>): Tensor 
   throw new Error(`no mapping for ${op}`);
 }
 
-function expectClose(actual: Tensor, expected: TJ, rtol: number, atol: number, what: string): void {
-  expect(actual.shape, `${what} shape`).toEqual(expected.shape);
-  const a = Array.from(actual.dataSync() as ArrayLike<number>, Number);
-  const e = expected.data as number[];
-  let bad = -1;
-  for (let i = 0; i < e.length; i++) {
-    const ev = Math.fround(e[i]!);
-    if (!(Math.abs(a[i]! - ev) <= atol + rtol * Math.abs(ev))) {
-      bad = i;
-      break;
-    }
-  }
-  expect(bad, bad >= 0 ? `${what}: element ${bad}: got ${a[bad]}, expected ${e[bad]}` : what).toBe(-1);
-}
-
 describe('nn_functional fixtures (conv, pool, pad, interpolate)', () => {
   it('covers every case of these ops', () => {
     expect(cases.length).toBe(34);
   });
   for (const c of cases) {
-    it(c.name, () => {
-      tidy(() => {
-        const op = c.op.replace('torch.nn.functional.', '');
-        const stored: (Tensor | null)[] = c.args.map((a) => (isTJ(a) ? decode(a) : null));
-        stored.forEach((t) => t && t.dtype === 'float32' && t.requiresGrad_(true));
-        const args = c.args.map((a, i) => {
-          const t = stored[i];
-          if (!t) return a;
-          return c.input_layout && c.input_layout.arg === i ? applyLayout(t, c.input_layout.transform) : t;
-        });
-        const out = call(op, args, c.kwargs);
-        expectClose(out, c.output, c.rtol, c.atol, `${c.name} output`);
-        if (c.grad_output && c.grads) {
-          const inputs = stored.filter((t, i): t is Tensor => !!t && !!c.grads![i]);
-          const gs = grad(out, inputs, decode(c.grad_output));
-          let k = 0;
-          c.grads.forEach((g, i) => {
-            if (!g || !stored[i]) return;
-            expectClose(gs[k++]!, g, c.rtol, c.atol, `${c.name} grad of arg ${i}`);
-          });
-        }
-      });
-    });
+    it(c.name, () => runFixtureCase(c, (args, kw) => call(c.op.replace('torch.nn.functional.', ''), args, kw)));
   }
 });
 

@@ -1,111 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, arange, bmm, einsum, gradcheck, gradgradcheck, manualSeed, matmul, memory, mm, outer, randn, tensor, tidy, type DType,
+  Tensor, arange, bmm, einsum, gradcheck, gradgradcheck, manualSeed, matmul, memory, mm, outer, randn, tensor, tidy,
 } from '@tensile/core';
-
-// ---- golden-fixture harness (ops/<family>.json, see fixtures/README.md) ----
-
-interface FT { shape: number[]; dtype: string; data: (number | boolean)[] }
-interface Case {
-  name: string; op: string; args: unknown[]; kwargs?: Record<string, unknown>;
-  input_layout?: { arg: number; transform: string };
-  output: FT | FT[]; grad_output?: (FT | null) | (FT | null)[]; grads?: (FT | null)[]; rtol: number; atol: number;
-}
-
-function fixtureFile(family: string): { cases: Case[] } {
-  const dirs = [
-    process.env.TENSILE_FIXTURES,
-    fileURLToPath(new URL('../../conformance/fixtures/', import.meta.url)),
-    fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url)),
-  ].filter((d): d is string => !!d);
-  const dir = dirs.find((d) => existsSync(`${d}/ops/${family}.json`));
-  if (!dir) throw new Error(`fixtures ops/${family}.json not found in ${dirs.join(', ')}`);
-  return JSON.parse(readFileSync(`${dir}/ops/${family}.json`, 'utf8'));
-}
-
-const isFT = (v: unknown): v is FT => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v;
-
-function fromFT(f: FT, requiresGrad = false): Tensor {
-  const dtype = f.dtype as DType;
-  const data = dtype === 'int64' ? BigInt64Array.from(f.data.map((v) => BigInt(v as number)))
-    : dtype === 'bool' ? Uint8Array.from(f.data.map((v) => (v ? 1 : 0)))
-      : Float32Array.from(f.data as number[]);
-  return tensor(data, { dtype, shape: f.shape, requiresGrad });
-}
-
-function applyLayout(t: Tensor, transform: string): Tensor {
-  let r = t;
-  for (const m of transform.matchAll(/(\w+)\(([^)]*)\)/g)) {
-    const nums = m[2]!.split(',').filter((s) => s.trim() !== '').map(Number);
-    if (m[1] === 'transpose') r = r.transpose(nums[0]!, nums[1]!);
-    else if (m[1] === 'permute') r = r.permute(nums);
-    else if (m[1] === 'narrow') r = r.narrow(nums[0]!, nums[1]!, nums[2]!);
-    else if (m[1] === 'expand') r = r.expand(nums);
-    else throw new Error(`unknown transform ${m[1]}`);
-  }
-  return r;
-}
-
-function expectClose(name: string, actual: Tensor, expected: FT, rtol: number, atol: number): void {
-  expect(actual.shape, `${name}: shape`).toEqual(expected.shape);
-  const a = Array.from(actual.dataSync() as ArrayLike<number | bigint>, Number);
-  if (expected.dtype === 'int64' || expected.dtype === 'bool') {
-    expect(a, `${name}: values`).toEqual(expected.data.map(Number));
-    return;
-  }
-  const e = Float32Array.from(expected.data as number[]);
-  for (let i = 0; i < e.length; i++) {
-    const ok = Math.abs(a[i]! - e[i]!) <= atol + rtol * Math.abs(e[i]!) || (Number.isNaN(e[i]) && Number.isNaN(a[i]));
-    if (!ok) throw new Error(`${name}: element ${i}: got ${a[i]}, expected ${e[i]} (rtol ${rtol}, atol ${atol})`);
-  }
-}
-
-type OpFn = (args: unknown[], kw: Record<string, unknown>) => Tensor | Tensor[];
-
-/** Run every case: build inputs (with layouts), check outputs, backprop grad_output and check grads. */
-function runFixtures(family: string, ops: Record<string, OpFn>, skip: (c: Case) => boolean = () => false): void {
-  const { cases } = fixtureFile(family);
-  for (const c of cases) {
-    if (skip(c)) continue;
-    it(c.name, () => {
-      const fn = ops[c.op];
-      if (!fn) throw new Error(`no mapping for ${c.op}`);
-      tidy(() => {
-        const base = c.args.map((a, i) => (isFT(a) ? fromFT(a, !!c.grads?.[i] && a.dtype === 'float32') : a));
-        const args = base.map((a, i) => (c.input_layout?.arg === i ? applyLayout(a as Tensor, c.input_layout.transform) : a));
-        const kw: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(c.kwargs ?? {})) kw[k] = isFT(v) ? fromFT(v) : v;
-        const out = fn(args, kw);
-        const outs = Array.isArray(out) ? out : [out];
-        const exp = Array.isArray(c.output) ? c.output : [c.output];
-        expect(outs.length).toBe(exp.length);
-        outs.forEach((o, i) => expectClose(`${c.name} output ${i}`, o, exp[i]!, c.rtol, c.atol));
-        if (!c.grads) return;
-        const gos = (Array.isArray(c.grad_output) ? c.grad_output : [c.grad_output]) as (FT | null)[];
-        let loss: Tensor | null = null;
-        gos.forEach((g, i) => {
-          if (!g) return;
-          const term = outs[i]!.mul(fromFT(g)).sum();
-          loss = loss ? loss.add(term) : term;
-        });
-        (loss as Tensor | null)!.backward();
-        c.grads.forEach((g, i) => {
-          if (!g) return;
-          const t = base[i] as Tensor;
-          expect(t.grad, `${c.name}: grad of arg ${i}`).not.toBeNull();
-          expectClose(`${c.name} grad ${i}`, t.grad!, g, c.rtol, c.atol);
-        });
-      });
-    });
-  }
-}
+import { fixtureTests, loadFixtures, type FixtureOp } from './support/fixtures.js';
 
 // ---- linalg.json (tril/triu belong to ops/shape.ts and are tested there) ----
 
 const T = (a: unknown) => a as Tensor;
-const linalgOps: Record<string, OpFn> = {
+const linalgOps: Record<string, FixtureOp> = {
   'torch.matmul': (a) => matmul(T(a[0]), T(a[1])),
   'torch.mm': (a) => mm(T(a[0]), T(a[1])),
   'torch.bmm': (a) => bmm(T(a[0]), T(a[1])),
@@ -114,7 +16,7 @@ const linalgOps: Record<string, OpFn> = {
 };
 
 describe('fixtures: ops/linalg.json', () => {
-  runFixtures('linalg', linalgOps, (c) => c.op === 'torch.tril' || c.op === 'torch.triu');
+  fixtureTests(loadFixtures('linalg').filter((c) => c.op !== 'torch.tril' && c.op !== 'torch.triu'), linalgOps);
 });
 
 // ---- einsum behaviour ----

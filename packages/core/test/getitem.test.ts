@@ -1,123 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Tensor, arange, embedding, gather, gradcheck, gradgradcheck, index, indexAsync, indexPut, indexSelect, manualSeed, maskedFill,
   maskedSelect, maskedSelectAsync, memory, nonzero, nonzeroAsync, oneHot, oneHotAsync, randn, scatterAdd, sl, tensor, tidy, zeros,
-  type DType, type IndexItem,
+  type IndexItem,
 } from '@tensile/core';
+import { decodeIndexItem, fixtureTests, loadFixtures } from './support/fixtures.js';
 
 // ---- golden fixtures (format: shared/fixtures/README.md) ----
 
-interface FT { shape: number[]; dtype: string; data: (number | boolean)[] }
-interface Case {
-  name: string; op: string; args: unknown[]; kwargs?: Record<string, unknown>;
-  input_layout?: { arg: number; transform: string };
-  output: FT | FT[]; grad_output?: FT | (FT | null)[]; grads?: unknown[]; rtol: number; atol: number;
-}
-
-function fixturesDir(): string | null {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const cands = [process.env.TENSILE_FIXTURES, join(here, '../../conformance/fixtures'), join(here, '../../../../shared/fixtures')];
-  for (const c of cands) if (c && existsSync(join(c, 'ops/shape.json'))) return c;
-  return null;
-}
-const isFT = (v: unknown): v is FT => typeof v === 'object' && v !== null && 'shape' in v && 'dtype' in v && 'data' in v;
-const build = (f: FT, grad: boolean): Tensor =>
-  tensor(f.data as number[], { dtype: f.dtype as DType, shape: f.shape, requiresGrad: grad && f.dtype.startsWith('float') });
-
-function applyLayout(t: Tensor, transform: string): Tensor {
-  let cur = t;
-  for (const m of transform.matchAll(/(\w+)\(([^)]*)\)/g)) {
-    const a = m[2]!.split(',').filter((s) => s.trim() !== '').map(Number);
-    if (m[1] === 'transpose') cur = cur.transpose(a[0]!, a[1]!);
-    else if (m[1] === 'permute') cur = cur.permute(a);
-    else if (m[1] === 'narrow') cur = cur.narrow(a[0]!, a[1]!, a[2]!);
-    else if (m[1] === 'expand') cur = cur.expand(a);
-    else throw new Error(`unknown transform ${m[1]}`);
-  }
-  return cur;
-}
-
-function toIndexItem(v: unknown): IndexItem {
-  if (v instanceof Tensor) return v;
-  if (isFT(v)) return build(v, false);
-  if (v && typeof v === 'object' && 'slice' in v) {
-    const [a, b, c] = (v as { slice: (number | null)[] }).slice;
-    return sl(a, b, c);
-  }
-  return v as IndexItem;
-}
-
-function expectClose(actual: Tensor, exp: FT, rtol: number, atol: number, what: string): void {
-  expect(actual.shape, `${what}: shape`).toEqual(exp.shape);
-  const got = Array.from(actual.dataSync() as ArrayLike<number | bigint>, Number);
-  const want = exp.data.map(Number);
-  if (exp.dtype === 'int64' || exp.dtype === 'bool') {
-    expect(actual.dtype, `${what}: dtype`).toBe(exp.dtype);
-    expect(got, what).toEqual(want);
-    return;
-  }
-  const bad = want.findIndex((w, i) => !(Math.abs(got[i]! - w) <= atol + rtol * Math.abs(w)));
-  expect(bad, `${what}: element ${bad}: got ${got[bad]}, expected ${want[bad]}`).toBe(-1);
-}
-
-type OpFn = (a: any[], k: Record<string, any>) => Tensor | Tensor[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function runFixtureFile(family: string, ops: Record<string, OpFn>): void {
-  const dir = fixturesDir();
-  if (!dir) {
-    it.skip(`${family} fixtures: not found (set TENSILE_FIXTURES)`, () => {});
-    return;
-  }
-  const file = JSON.parse(readFileSync(join(dir, `ops/${family}.json`), 'utf8')) as { cases: Case[] };
-  for (const c of file.cases) {
-    it(c.name, () => {
-      const fn = ops[c.op];
-      expect(fn, `op ${c.op} is mapped`).toBeDefined();
-      const grads = !!c.grads;
-      const leaves = c.args.map((a) => (isFT(a) ? build(a, grads) : Array.isArray(a) && a.length > 0 && a.every(isFT) ? a.map((x) => build(x, grads)) : a));
-      const args = [...leaves];
-      if (c.input_layout) args[c.input_layout.arg] = applyLayout(args[c.input_layout.arg] as Tensor, c.input_layout.transform);
-      const kwargs = Object.fromEntries(Object.entries(c.kwargs ?? {}).map(([k, v]) => [k, isFT(v) ? build(v, false) : v]));
-      const out = fn(args, kwargs);
-      const outs = Array.isArray(out) ? out : [out];
-      const expOuts = Array.isArray(c.output) ? c.output : [c.output];
-      expect(outs.length, 'number of outputs').toBe(expOuts.length);
-      outs.forEach((o, i) => expectClose(o, expOuts[i]!, c.rtol, c.atol, `output ${i}`));
-      if (!c.grads || !c.grad_output) return;
-      const gos = Array.isArray(c.grad_output) ? c.grad_output : [c.grad_output];
-      let loss: Tensor | null = null;
-      outs.forEach((o, i) => {
-        const go = gos[i];
-        if (!go || !o.requiresGrad) return;
-        const term = o.mul(build(go, false)).sum();
-        loss = loss ? loss.add(term) : term;
-      });
-      (loss as unknown as Tensor).backward();
-      c.grads.forEach((g, i) => {
-        if (g === null) return;
-        const leaf = leaves[i];
-        const pairs: [Tensor, FT][] = Array.isArray(g) ? (g as FT[]).map((gg, j) => [(leaf as Tensor[])[j]!, gg]) : [[leaf as Tensor, g as FT]];
-        pairs.forEach(([l, e], j) => {
-          const actual = l.grad ?? zeros(l.shape, { dtype: l.dtype });
-          expectClose(actual, e, c.rtol, c.atol, `grad of arg ${i}${Array.isArray(g) ? `[${j}]` : ''}`);
-        });
-      });
-    });
-  }
-}
-
 describe('indexing.json fixtures', () => {
-  runFixtureFile('indexing', {
+  fixtureTests(loadFixtures('indexing'), {
     'torch.gather': (a) => gather(a[0], a[1], a[2]),
     'torch.scatter_add': (a) => scatterAdd(a[0], a[1], a[2], a[3]),
     'torch.index_select': (a) => indexSelect(a[0], a[1], a[2]),
     'Tensor.masked_fill': (a) => maskedFill(a[0], a[1], a[2]),
     'torch.nn.functional.embedding': (a, k) => embedding(a[0], a[1], { paddingIdx: k.padding_idx }),
     'torch.nn.functional.one_hot': (a, k) => oneHot(a[0], k.num_classes ?? a[1] ?? -1),
-    'Tensor.__getitem__': (a) => index(a[0], (a[1] as unknown[]).map(toIndexItem)),
+    'Tensor.__getitem__': (a) => index(a[0], (a[1] as unknown[]).map(decodeIndexItem)),
   });
 });
 

@@ -1,6 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   JsBackend,
@@ -28,104 +25,14 @@ import {
   ones,
   type View,
 } from '@tensile/core';
+import { findFixtureFile, loadFixtures, runFixtureCase, type FixtureOp } from './support/fixtures.js';
 
 // ---- fixtures (format: shared/fixtures/README.md) ----
 
-interface FixTensor { shape: number[]; dtype: string; data: (number | boolean)[] }
-interface FixCase {
-  name: string;
-  op: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  input_layout?: { arg: number; transform: string };
-  output: FixTensor;
-  grad_output?: FixTensor;
-  grads?: (FixTensor | null)[];
-  mutated_args?: Record<string, FixTensor>;
-  rtol: number;
-  atol: number;
-  note?: string;
-}
+const FIXTURE_FILE = findFixtureFile('nn_functional');
+const ALL_CASES = FIXTURE_FILE ? loadFixtures('nn_functional') : [];
 
-function fixturesDir(): string {
-  if (process.env.TENSILE_FIXTURES) return process.env.TENSILE_FIXTURES;
-  const local = fileURLToPath(new URL('../../conformance/fixtures', import.meta.url));
-  if (existsSync(join(local, 'ops', 'nn_functional.json'))) return local;
-  return fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
-}
-const FIXTURE_FILE = join(fixturesDir(), 'ops', 'nn_functional.json');
-const ALL_CASES: FixCase[] = existsSync(FIXTURE_FILE) ? (JSON.parse(readFileSync(FIXTURE_FILE, 'utf8')) as { cases: FixCase[] }).cases : [];
-
-const isFixTensor = (v: unknown): v is FixTensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v;
-
-function fromFix(t: FixTensor, dtype?: 'float64'): Tensor {
-  const dt = (t.dtype === 'float32' && dtype ? dtype : t.dtype) as 'float32' | 'float64' | 'int64' | 'bool';
-  return tensor(t.data.map(Number), { shape: t.shape, dtype: dt });
-}
-
-/** Apply an input_layout transform chain such as "permute(2,1,0).narrow(1,1,3)". */
-function applyLayout(x: Tensor, transform: string): Tensor {
-  let r = x;
-  for (const m of transform.matchAll(/(\w+)\(([^)]*)\)/g)) {
-    const a = m[2]!.split(',').filter((s) => s.trim() !== '').map(Number);
-    if (m[1] === 'transpose') r = r.transpose(a[0]!, a[1]!);
-    else if (m[1] === 'permute') r = r.permute(a);
-    else if (m[1] === 'narrow') r = r.narrow(a[0]!, a[1]!, a[2]!);
-    else if (m[1] === 'expand') r = r.expand(a);
-    else throw new Error(`unknown layout transform ${m[1]}`);
-  }
-  return r;
-}
-
-function expectClose(actual: Tensor, expected: FixTensor, rtol: number, atol: number, what: string): void {
-  expect(actual.shape, `${what}: shape`).toEqual(expected.shape);
-  const a = Array.from(actual.dataSync() as ArrayLike<number>, Number);
-  const e = expected.data.map(Number);
-  const bad: string[] = [];
-  e.forEach((ev, i) => {
-    const av = a[i]!;
-    const ok = Number.isNaN(ev) ? Number.isNaN(av) : Math.abs(av - ev) <= atol + rtol * Math.abs(ev);
-    if (!ok) bad.push(`[${i}] ${av} vs ${ev}`);
-  });
-  expect(bad, `${what}: ${bad.length} elements out of tolerance`).toEqual([]);
-}
-
-type Runner = (args: (Tensor | unknown)[], kw: Record<string, unknown>) => Tensor;
-
-/** Load every case of `op`, run it, check output, grads and mutated args. */
-function runFixtureCase(c: FixCase, run: Runner): void {
-  tidy(() => {
-    const bases: (Tensor | null)[] = [];
-    const args = c.args.map((a, i) => {
-      if (!isFixTensor(a)) {
-        bases.push(null);
-        return a;
-      }
-      const t = fromFix(a);
-      if (c.grads?.[i] && t.dtype === 'float32') t.requiresGrad_(true);
-      bases.push(t);
-      return c.input_layout?.arg === i ? applyLayout(t, c.input_layout.transform) : t;
-    });
-    const kw = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, isFixTensor(v) ? fromFix(v) : v]));
-    const out = run(args, kw);
-    expectClose(out, c.output, c.rtol, c.atol, `${c.name} output`);
-    if (c.grad_output && c.grads) {
-      const anyGrad = bases.some((b) => b?.requiresGrad);
-      if (anyGrad) out.mul(fromFix(c.grad_output)).sum().backward();
-      c.grads.forEach((g, i) => {
-        if (!g) return;
-        const b = bases[i]!;
-        expect(b.grad, `${c.name}: grad of arg ${i}`).not.toBeNull();
-        expectClose(b.grad!, g, c.rtol, c.atol, `${c.name} grad of arg ${i}`);
-      });
-    }
-    for (const [i, m] of Object.entries(c.mutated_args ?? {})) {
-      expectClose(bases[Number(i)]!, m, c.rtol, c.atol, `${c.name} mutated arg ${i}`);
-    }
-  });
-}
-
-const RUNNERS: Record<string, Runner> = {
+const RUNNERS: Record<string, FixtureOp> = {
   softmax: ([x], kw) => softmax(x as Tensor, kw.dim as number),
   log_softmax: ([x], kw) => logSoftmax(x as Tensor, kw.dim as number),
   layer_norm: ([x, ns, w, b], kw) => layerNorm(x as Tensor, ns as number[], w as Tensor | null, b as Tensor | null, kw.eps as number | undefined),
@@ -138,7 +45,7 @@ const RUNNERS: Record<string, Runner> = {
 
 describe('nn_functional fixtures (softmax, normalisation, dropout, linear)', () => {
   it('fixture file is present', () => {
-    expect(existsSync(FIXTURE_FILE), `missing ${FIXTURE_FILE}; set TENSILE_FIXTURES`).toBe(true);
+    expect(FIXTURE_FILE, 'missing ops/nn_functional.json; set TENSILE_FIXTURES').toBeDefined();
   });
   for (const [op, run] of Object.entries(RUNNERS)) {
     const cases = ALL_CASES.filter((c) => c.op === `torch.nn.functional.${op}`);

@@ -100,6 +100,32 @@ function checkFloatInput(op: string, x: Tensor): void {
   if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating point input, got ${x.dtype}`);
 }
 
+/**
+ * Checks shared by batchNorm and instanceNorm: a floating [N, C, *] input of at least `minDims`
+ * dims, optional per-channel running statistics and affine parameters on the same backend.
+ * Returns C.
+ */
+function checkChannelNormArgs(
+  op: string,
+  x: Tensor,
+  minDims: number,
+  runningMean: Tensor | null | undefined,
+  runningVar: Tensor | null | undefined,
+  weight: Tensor | null | undefined,
+  bias: Tensor | null | undefined,
+): number {
+  checkFloatInput(op, x);
+  if (x.ndim < minDims) throw new RangeError(`${op}: expected an input of at least ${minDims} dims [N, C, *], but got input of shape ${fmtShape(x.shape)}`);
+  const c = x.shape[1]!;
+  const what = `one per channel of input ${fmtShape(x.shape)}`;
+  checkParam(op, 'runningMean', runningMean, [c], what);
+  checkParam(op, 'runningVar', runningVar, [c], what);
+  checkParam(op, 'weight', weight, [c], what);
+  checkParam(op, 'bias', bias, [c], what);
+  backendOf(op, x, runningMean, runningVar, weight, bias);
+  return c;
+}
+
 /** Shape [1, C, 1, ...] of rank `rank` (per-channel parameters broadcast over an [N, C, *] input). */
 function channelShape(c: number, rank: number): number[] {
   return Array.from({ length: rank }, (_, i) => (i === 1 ? c : 1));
@@ -169,15 +195,7 @@ export function batchNorm(
   eps = 1e-5,
 ): Tensor {
   const op = 'batchNorm';
-  checkFloatInput(op, x);
-  if (x.ndim < 2) throw new RangeError(`${op}: expected an input of at least 2 dims [N, C, *], but got input of shape ${fmtShape(x.shape)}`);
-  const c = x.shape[1]!;
-  const what = `one per channel of input ${fmtShape(x.shape)}`;
-  checkParam(op, 'runningMean', runningMean, [c], what);
-  checkParam(op, 'runningVar', runningVar, [c], what);
-  checkParam(op, 'weight', weight, [c], what);
-  checkParam(op, 'bias', bias, [c], what);
-  backendOf(op, x, runningMean, runningVar, weight, bias);
+  const c = checkChannelNormArgs(op, x, 2, runningMean, runningVar, weight, bias);
   const cshape = channelShape(c, x.ndim);
   const axes = [...x.shape.keys()].filter((i) => i !== 1);
   const n = x.numel / Math.max(c, 1);
@@ -227,15 +245,7 @@ export function instanceNorm(
   eps = 1e-5,
 ): Tensor {
   const op = 'instanceNorm';
-  checkFloatInput(op, x);
-  if (x.ndim < 3) throw new RangeError(`${op}: expected an input of at least 3 dims [N, C, *], but got input of shape ${fmtShape(x.shape)}`);
-  const c = x.shape[1]!;
-  const what = `one per channel of input ${fmtShape(x.shape)}`;
-  checkParam(op, 'runningMean', runningMean, [c], what);
-  checkParam(op, 'runningVar', runningVar, [c], what);
-  checkParam(op, 'weight', weight, [c], what);
-  checkParam(op, 'bias', bias, [c], what);
-  backendOf(op, x, runningMean, runningVar, weight, bias);
+  const c = checkChannelNormArgs(op, x, 3, runningMean, runningVar, weight, bias);
   if (!useInputStats) {
     if (!runningMean || !runningVar) throw new Error(`${op}: expected runningMean and runningVar to be given when useInputStats=false`);
     return batchNorm(x, runningMean, runningVar, weight, bias, false, momentum, eps);
