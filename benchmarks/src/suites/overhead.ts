@@ -1,24 +1,29 @@
 /**
- * Per-op overhead: `add` on 1-element tensors on the 'js' device, where the arithmetic is
- * nothing and the cost is dispatch, allocation, bookkeeping and (with grad) graph recording.
+ * Per-op overhead: `add` on 1-element float32 tensors, where the arithmetic is nothing and the
+ * cost is dispatch, allocation, bookkeeping and (with grad) graph recording.
  *
- *   pnpm bench overhead [--json FILE] [--reps N] [--batch N]
+ *   pnpm bench overhead [--threads 1,2] [--json FILE] [--reps N] [--batch N]
  *
  * Cases, each timed in `reps` batches of `batch` ops inside one tidy() per batch (so freeing
  * is counted too); the row is the median ns/op over batches:
  *   - add (no grad):         a.add(b)
  *   - add (requiresGrad):    a.add(b) with a.requiresGrad, recording a graph node
  *   - add + backward:        a.add(b).backward(), accumulating into a.grad
- * Peers in the same run: the same loop on plain JS numbers (the floor), and TensorFlow.js on
- * its 'cpu' backend when `@tensorflow/tfjs` is installed (reported as missing otherwise).
+ * Systems: tensile-cpu (@tensile/cpu, every run), tensile-js (the 'js' device, first run);
+ * peers in the same run: PyTorch's eager torch.add on 1-element tensors (same three cases),
+ * numpy's np.add on 1-element arrays (no grad only), TensorFlow.js on its 'cpu' backend (first
+ * run); and the same loop on plain JS numbers (js-number: the floor, a reference, not a peer).
  */
 import { parseArgs } from 'node:util';
 import { getDefaultDevice, memory, setDefaultDevice, tensor, tidy } from '@tensile/core';
-import type { BenchRow, SuiteContext } from '../types';
+import { loadTfjs } from '../lib/jspeers';
+import { pythonAvailability, runPython } from '../lib/python';
+import { attempt, Recorder } from '../lib/recorder';
+import { loadTensileCpu } from '../lib/tensile';
+import type { SuiteContext, SuiteResult } from '../types';
 
-const SUITE = 'overhead';
-const THREADS = 1; // everything here runs on the JS main thread
 const WARMUP_MS = 100;
+const CASES = ['add (no grad)', 'add (requiresGrad)', 'add + backward'] as const;
 
 interface Settings {
   reps: number;
@@ -75,10 +80,10 @@ async function measureAsync(runBatch: () => void | Promise<void>, { reps, batch 
 
 // ---- Tensile ----
 
-function tensileCases(s: Settings): Map<string, number> {
+function tensileCases(device: string, s: Settings): Map<string, number> {
   const out = new Map<string, number>();
   const prevDevice = getDefaultDevice();
-  setDefaultDevice('js');
+  setDefaultDevice(device);
   try {
     const f32 = { dtype: 'float32' } as const;
     const b = tensor([2], f32);
@@ -131,38 +136,9 @@ function jsNumberCases(s: Settings): Map<string, number> {
   return out;
 }
 
-// ---- TensorFlow.js (cpu backend), when installed ----
+// ---- TensorFlow.js (cpu backend) ----
 
-/** The few tfjs calls used here (the package is optional and not a dependency). */
-interface TfTensor {
-  dispose(): void;
-}
-interface Tf {
-  setBackend(name: string): Promise<boolean>;
-  ready(): Promise<void>;
-  getBackend(): string;
-  version?: { tfjs?: string };
-  tensor1d(values: number[]): TfTensor;
-  add(a: TfTensor, b: TfTensor): TfTensor;
-  sum(a: TfTensor): TfTensor;
-  tidy<T>(fn: () => T): T;
-  grad(f: (x: TfTensor) => TfTensor): (x: TfTensor) => TfTensor;
-}
-
-async function loadTfjs(): Promise<{ tf: Tf | null; why: string }> {
-  const name = '@tensorflow/tfjs';
-  try {
-    const mod = (await import(name)) as Tf & { default?: Tf };
-    const tf = typeof mod.tensor1d === 'function' ? mod : mod.default!;
-    if (!(await tf.setBackend('cpu'))) return { tf: null, why: "tfjs 'cpu' backend unavailable" };
-    await tf.ready();
-    return { tf, why: '' };
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { tf: null, why: `${name} is not installed` };
-    return { tf: null, why: `${name} failed to load: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
+type Tf = NonNullable<Awaited<ReturnType<typeof loadTfjs>>['tf']>;
 
 async function tfjsCases(tf: Tf, s: Settings): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -180,52 +156,49 @@ async function tfjsCases(tf: Tf, s: Settings): Promise<Map<string, number>> {
   return out;
 }
 
-// ---- report ----
-
-function fmt(ns: number | undefined): string {
-  if (ns === undefined) return '-';
-  return ns >= 100 ? ns.toFixed(0) : ns.toPrecision(3);
-}
-
-export async function run(ctx: SuiteContext): Promise<BenchRow[]> {
+export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const s = settings(ctx.args);
-  const live0 = memory().numTensors;
-  const tensile = tensileCases(s);
-  if (memory().numTensors !== live0) console.warn(`overhead: ${memory().numTensors - live0} tensors leaked by the benchmark loops`);
-  const plain = jsNumberCases(s);
-  const { tf, why } = await loadTfjs();
-  const tfjs = tf ? await tfjsCases(tf, s) : new Map<string, number>();
-  const tfName = 'tfjs-cpu';
+  const rec = new Recorder(ctx);
+  const T = ctx.threads;
+  const put = (c: string, system: string, threads: number, ns: number) => {
+    rec.add(c, system, threads, 'median', ns, 'ns/op');
+    console.log(`  ${c.padEnd(19)} ${system.padEnd(12)} ${threads}t  ${ns.toFixed(0).padStart(7)} ns/op`);
+  };
 
-  const rows: BenchRow[] = [];
-  const row = (c: string, system: string, metric: string, value: number, unit: string) =>
-    rows.push({ suite: SUITE, case: c, system, threads: THREADS, metric, value, unit });
-  for (const [c, ns] of tensile) {
-    row(c, 'tensile-js', 'median', ns, 'ns/op');
-    const floor = plain.get(c)!;
-    row(c, 'js-number', 'median', floor, 'ns/op');
-    row(c, 'tensile-js', 'ratio vs js-number', ns / floor, 'x');
-    const peer = tfjs.get(c);
-    if (peer !== undefined) {
-      row(c, tfName, 'median', peer, 'ns/op');
-      row(c, 'tensile-js', `ratio vs ${tfName}`, ns / peer, 'x');
-    }
+  const cpu = await loadTensileCpu();
+  rec.available('tensile-cpu', T, cpu);
+  const devices: [string, string, number][] = [];
+  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T]);
+  if (ctx.firstRun) {
+    devices.push(['js', 'tensile-js', 1]);
+    rec.available('tensile-js', 1, { ok: true, note: '@tensile/core js device' });
   }
-  // Availability of the optional peer is data too, so the dashboard can say it was missing.
-  row('peer', tfName, 'available', tf ? 1 : 0, 'bool');
+  for (const [device, system, threads] of devices) {
+    await attempt(rec, `${system} overhead`, () => {
+      const live0 = memory().numTensors;
+      const res = tensileCases(device, s);
+      if (memory().numTensors !== live0) rec.note(`${system}: ${memory().numTensors - live0} tensors leaked by the benchmark loops`);
+      for (const [c, ns] of res) put(c, system, threads, ns);
+    });
+  }
 
-  console.log(`overhead: add on 1-element float32 tensors, device 'js', ${s.reps} batches of ${s.batch} ops, median ns/op`);
-  console.log(`peer ${tfName}: ${tf ? `tfjs ${tf.version?.tfjs ?? ''} on backend '${tf.getBackend()}'` : `missing (${why})`}`);
-  const header = ['case', 'tensile-js', 'js-number', 'x floor', tfName, `x ${tfName}`];
-  const body = [...tensile].map(([c, ns]) => {
-    const floor = plain.get(c)!, peer = tfjs.get(c);
-    return [c, fmt(ns), fmt(floor), (ns / floor).toFixed(0), tf ? fmt(peer) : 'missing', peer ? (ns / peer).toFixed(2) : '-'];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const r of body) console.log(line(r));
-  console.log('');
+  if (ctx.firstRun) {
+    rec.available('js-number', 1, { ok: true, note: 'the same loops on plain JS numbers (the floor)' });
+    for (const [c, ns] of jsNumberCases(s)) put(c, 'js-number', 1, ns);
+    const { tf, ...avail } = await loadTfjs('cpu');
+    rec.available('tfjs-cpu', 1, avail);
+    if (tf) await attempt(rec, 'tfjs-cpu overhead', async () => {
+      for (const [c, ns] of await tfjsCases(tf, s)) put(c, 'tfjs-cpu', 1, ns);
+    });
+  }
+
+  // PyTorch eager add on 1-element tensors (and numpy's np.add) in the same run.
+  const grads = { 'add (no grad)': 'none', 'add (requiresGrad)': 'requires', 'add + backward': 'backward' } as const;
+  const py = runPython(CASES.map((c) => ({ id: c, kind: 'tinyadd', grad: grads[c] })), T, { timing: { minRepMs: 20, reps: s.reps } });
+  for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
+  for (const r of py.results) put(r.id, r.system, T, r.seconds * 1e9);
+  for (const e of py.errors) rec.note(`${e.system} ${e.id} failed: ${e.error}`);
+  rec.note(`overhead: 1-element float32 tensors; Tensile and tfjs in ${s.reps} batches of ${s.batch} ops (one tidy per batch), python peers in a Python loop (interpreter cost included, as the JS loop's is); median ns/op`);
   if (sink === 42) console.log(''); // keep the plain-number loops observable
-  return rows;
+  return rec.result();
 }

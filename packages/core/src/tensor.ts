@@ -163,6 +163,31 @@ export class Tensor {
     if (!this._accumulator) this._accumulator = new AccumulateGrad(new WeakRef(this));
     return { node: this._accumulator, inputNr: 0 };
   }
+  /**
+   * Make this tensor use `source`'s data (storage, shape, strides) in place, keeping its identity,
+   * autograd flags and .grad: what `param.data = t` does in PyTorch. Used by Module.to() and
+   * loadStateDict() so optimizers holding the parameter keep working.
+   */
+  setData_(source: Tensor): this {
+    this._assertAlive('setData_');
+    source._assertAlive('setData_');
+    const self = this as unknown as { storage: Storage; shape: readonly number[]; strides: readonly number[]; offset: number };
+    const old = this.storage;
+    source.storage.retain();
+    if (old.device !== source.storage.device) {
+      countTensor(old.device, -1);
+      countTensor(source.storage.device, 1);
+    }
+    finalizer.unregister(this);
+    finalizer.register(this, { storage: source.storage, device: source.storage.device }, this);
+    self.storage = source.storage;
+    self.shape = [...source.shape];
+    self.strides = [...source.strides];
+    self.offset = source.offset;
+    old.release();
+    this.storage.version++;
+    return this;
+  }
   /** A new tensor object sharing storage and no history (what detach() returns). */
   _detachAlias(): Tensor {
     this._assertAlive('detach');

@@ -1,0 +1,273 @@
+// Internal to the GEMM family: the BLIS-style blocked driver (packing, cache blocking, threading),
+// shared by the per-ISA files. Each including file defines TENSILE_GEMM_NS to a distinct name
+// first, so every instantiation lives in a namespace of its own and code compiled with one ISA's
+// flags can never be merged (ODR) with another's. Include once per translation unit, at file
+// scope.
+//
+// Loops (C row-major; the micro-kernel computes an MR x NR tile of C):
+//   jc: columns of C in blocks of NC      - B block (KC x NC) packed into NR-wide panels (L3)
+//     pc: depth in blocks of KC
+//       ic: rows of C in blocks of MC     - A block (MC x KC) packed into MR-tall panels (L2)
+//         jr: NR-wide panels of B          - B micro-panel (KC x NR) stays in L1/L2
+//           ir: MR-tall panels of A        - micro-kernel: MR x NR accumulators in registers
+// Edges are zero-padded by packing; the micro-kernel writes back only the valid mr x nr part.
+// Threads: C is split by rows (multiples of MR), or by columns when it has few rows, into
+// num_threads() parts run through parallel_for; each thread packs into its own thread_local
+// buffers, which grow on demand and are reused, so steady-state calls allocate nothing.
+#ifndef TENSILE_GEMM_NS
+#error "define TENSILE_GEMM_NS before including gemm_driver.h"
+#endif
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "threadpool.h"
+
+namespace tensile {
+namespace gemm_detail {
+namespace TENSILE_GEMM_NS {
+
+template <typename T>
+struct PackBuffer {
+  T* ptr = nullptr;
+  size_t cap = 0;  // elements
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(ptr); }
+  T* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      ptr = nullptr;
+      cap = 0;
+      size_t bytes = (n * sizeof(T) + 4095) & ~size_t(4095);
+      void* p = std::aligned_alloc(4096, bytes);
+      if (!p) throw std::bad_alloc();
+      ptr = static_cast<T*>(p);
+      cap = bytes / sizeof(T);
+    }
+    return ptr;
+  }
+};
+
+// Per-thread packing buffers, grown on demand and reused (no allocation in steady state).
+template <typename T>
+struct ThreadBuffers {
+  PackBuffer<T> a, b;
+};
+template <typename T>
+ThreadBuffers<T>& thread_buffers() {
+  static thread_local ThreadBuffers<T> bufs;
+  return bufs;
+}
+
+// A block (mc x kc) -> ceil(mc/MR) panels, each kc x MR (element (i, p) at p*MR + i), zero padded.
+template <int MR, typename T>
+void pack_a(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* dst) {
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t mr = std::min<int64_t>(MR, mc - ir);
+    const T* a = A + ir * rsa;
+    if (mr == MR) {
+      if (rsa == 1) {
+        for (int64_t p = 0; p < kc; p++) {
+          const T* src = a + p * csa;
+          for (int i = 0; i < MR; i++) dst[i] = src[i];
+          dst += MR;
+        }
+      } else if (csa == 1) {
+        // Row-major A: read the MR rows in chunks of 8 columns, transposing through registers.
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+          T tile[8][MR];
+          for (int i = 0; i < MR; i++) {
+            const T* src = a + i * rsa + p;
+            for (int q = 0; q < 8; q++) tile[q][i] = src[q];
+          }
+          std::memcpy(dst, tile, sizeof(tile));
+          dst += 8 * MR;
+        }
+        for (; p < kc; p++) {
+          for (int i = 0; i < MR; i++) dst[i] = a[i * rsa + p];
+          dst += MR;
+        }
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          for (int i = 0; i < MR; i++) dst[i] = a[i * rsa + p * csa];
+          dst += MR;
+        }
+      }
+    } else {
+      for (int64_t p = 0; p < kc; p++) {
+        int i = 0;
+        for (; i < mr; i++) dst[i] = a[i * rsa + p * csa];
+        for (; i < MR; i++) dst[i] = T(0);
+        dst += MR;
+      }
+    }
+  }
+}
+
+// B block (kc x nc) -> ceil(nc/NR) panels, each kc x NR (element (p, j) at p*NR + j), zero padded.
+template <int NR, typename T>
+void pack_b(int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* dst) {
+  const int64_t full = nc / NR;  // complete panels
+  if (csb == 1) {
+    // Row-major B: walk the rows of B in order (sequential reads), scattering NR-wide pieces
+    // into the panels.
+    for (int64_t p = 0; p < kc; p++) {
+      const T* src = B + p * rsb;
+      T* d = dst + p * NR;
+      for (int64_t jp = 0; jp < full; jp++) std::memcpy(d + jp * kc * NR, src + jp * NR, NR * sizeof(T));
+    }
+  } else if (rsb == 1) {
+    // Column-major (transposed) B: read each column contiguously in chunks of 8 rows.
+    for (int64_t jp = 0; jp < full; jp++) {
+      const T* b = B + jp * NR * csb;
+      T* d = dst + jp * kc * NR;
+      int64_t p = 0;
+      for (; p + 8 <= kc; p += 8) {
+        T tile[8][NR];
+        for (int j = 0; j < NR; j++) {
+          const T* src = b + j * csb + p;
+          for (int q = 0; q < 8; q++) tile[q][j] = src[q];
+        }
+        std::memcpy(d, tile, sizeof(tile));
+        d += 8 * NR;
+      }
+      for (; p < kc; p++) {
+        for (int j = 0; j < NR; j++) d[j] = b[j * csb + p];
+        d += NR;
+      }
+    }
+  } else {
+    for (int64_t jp = 0; jp < full; jp++) {
+      const T* b = B + jp * NR * csb;
+      T* d = dst + jp * kc * NR;
+      for (int64_t p = 0; p < kc; p++) {
+        for (int j = 0; j < NR; j++) d[j] = b[p * rsb + j * csb];
+        d += NR;
+      }
+    }
+  }
+  const int64_t nr = nc - full * NR;
+  if (nr > 0) {  // last, partial panel: zero padded
+    const T* b = B + full * NR * csb;
+    T* d = dst + full * kc * NR;
+    for (int64_t p = 0; p < kc; p++) {
+      const T* src = b + p * rsb;
+      int64_t j = 0;
+      for (; j < nr; j++) d[j] = src[j * csb];
+      for (; j < NR; j++) d[j] = T(0);
+      d += NR;
+    }
+  }
+}
+
+inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
+
+// One thread computes the whole (m x n) C block.
+// Kernel: using T; MR, NR, MC, KC, NC;
+//   static void pack_a(mc, kc, A, rsa, csa, dst)   (usually pack_a<MR> above)
+//   static void run(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t mr, int64_t nr, bool acc)
+//   (acc: add to C instead of overwriting it).
+template <class K>
+void gemm_serial(int64_t m, int64_t n, int64_t k, const typename K::T* A, int64_t rsa, int64_t csa,
+                 const typename K::T* B, int64_t rsb, int64_t csb, typename K::T* C, int64_t ldc) {
+  using T = typename K::T;
+  constexpr int MR = K::MR, NR = K::NR;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; i++) std::memset(C + i * ldc, 0, sizeof(T) * n);
+    return;
+  }
+  // Balance the depth blocks (e.g. k = 300 with KC = 256 -> 2 x 150, not 256 + 44).
+  const int64_t kblocks = (k + K::KC - 1) / K::KC;
+  const int64_t KC = round_up((k + kblocks - 1) / kblocks, 8);
+  const int64_t NC = std::min<int64_t>(round_up(n, NR), K::NC);
+  const int64_t mblocks = (m + K::MC - 1) / K::MC;
+  const int64_t MC = std::min<int64_t>(round_up((m + mblocks - 1) / mblocks, MR), K::MC);
+
+  ThreadBuffers<T>& bufs = thread_buffers<T>();
+  T* bpack = bufs.b.get(size_t(KC) * NC);
+  T* apack = bufs.a.get(size_t(KC) * round_up(MC, MR));
+
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = std::min(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = std::min(KC, k - pc);
+      const bool acc = pc > 0;
+      pack_b<NR>(kc, nc, B + pc * rsb + jc * csb, rsb, csb, bpack);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        const int64_t mc = std::min(MC, m - ic);
+        K::pack_a(mc, kc, A + ic * rsa + pc * csa, rsa, csa, apack);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = std::min<int64_t>(NR, nc - jr);
+          const T* bp = bpack + jr * kc;
+          T* cp = C + ic * ldc + jc + jr;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min<int64_t>(MR, mc - ir);
+            K::run(kc, apack + ir * kc, bp, cp + ir * ldc, ldc, mr, nr, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits C across the thread pool (rows when there are enough, else columns); each thread runs
+// the blocked loops on its part with its own packing buffers.
+template <class K>
+struct GemmArgs {
+  using T = typename K::T;
+  int64_t m, n, k;
+  const T* A;
+  int64_t rsa, csa;
+  const T* B;
+  int64_t rsb, csb;
+  T* C;
+  int64_t ldc;
+  int64_t chunk;  // rows (split_rows) or columns per part
+  bool split_rows;
+  void run_part(int64_t t) const {
+    if (split_rows) {
+      const int64_t i0 = t * chunk, i1 = std::min(m, i0 + chunk);
+      gemm_serial<K>(i1 - i0, n, k, A + i0 * rsa, rsa, csa, B, rsb, csb, C + i0 * ldc, ldc);
+    } else {
+      const int64_t j0 = t * chunk, j1 = std::min(n, j0 + chunk);
+      gemm_serial<K>(m, j1 - j0, k, A, rsa, csa, B + j0 * csb, rsb, csb, C + j0, ldc);
+    }
+  }
+};
+
+template <class K>
+void gemm(int64_t m, int64_t n, int64_t k, const typename K::T* A, int64_t rsa, int64_t csa,
+          const typename K::T* B, int64_t rsb, int64_t csb, typename K::T* C, int64_t ldc) {
+  constexpr int MR = K::MR, NR = K::NR;
+  const int nt = num_threads();
+  const double work = double(m) * double(n) * double(k);
+  int64_t parts = 1;
+  if (nt > 1 && work >= 96.0 * 96.0 * 96.0) parts = nt;
+  GemmArgs<K> args{m, n, k, A, rsa, csa, B, rsb, csb, C, ldc, 0, true};
+  if (parts > 1 && m >= parts * MR * 4) {
+    args.chunk = round_up((m + parts - 1) / parts, MR);  // rows, in multiples of MR
+    parts = (m + args.chunk - 1) / args.chunk;
+  } else if (parts > 1 && n >= parts * NR * 2) {
+    args.split_rows = false;
+    args.chunk = round_up((n + parts - 1) / parts, NR);  // columns, in multiples of NR
+    parts = (n + args.chunk - 1) / args.chunk;
+  } else {
+    parts = 1;
+  }
+  if (parts <= 1) return gemm_serial<K>(m, n, k, A, rsa, csa, B, rsb, csb, C, ldc);
+  // Capture one pointer so std::function stores the callable inline (no allocation per call).
+  const GemmArgs<K>* a = &args;
+  parallel_for(parts, 1, [a](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; t++) a->run_part(t);
+  });
+}
+
+}  // namespace TENSILE_GEMM_NS
+}  // namespace gemm_detail
+}  // namespace tensile

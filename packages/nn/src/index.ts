@@ -1,0 +1,20 @@
+/** @tensile/nn: PyTorch-shaped modules, layers, losses, initialisation and checkpoints. */
+export { Module, Parameter, Sequential, ModuleList, ModuleDict, stateName, type StateDict, type LoadResult } from './module.js';
+export type { FactoryOptions } from './layers/_factory.js';
+export * from './layers/linear.js';
+export * from './layers/conv.js';
+export * from './layers/pooling.js';
+export * from './layers/normalization.js';
+export * from './layers/dropout.js';
+export * from './layers/sparse.js';
+export * from './layers/flatten.js';
+export * from './layers/activation.js';
+export * from './layers/loss.js';
+export * from './layers/recurrent.js';
+export * from './layers/attention.js';
+export * from './layers/transformer.js';
+export * as functional from './functional.js';
+export * as init from './init.js';
+export * as utils from './utils.js';
+export { clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, countParameters } from './utils.js';
+export { save, load, saveSync, loadSync, saveFile, loadFile, serialize, serializeAsync, deserialize, readMetadata, SafetensorsError, type SaveOptions, type LoadOptions } from './serialization.js';
