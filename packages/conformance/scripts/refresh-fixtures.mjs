@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Copy the PyTorch-made golden fixtures (ops/, modules/, optim/) from the shared fixtures folder
+ * Copy the PyTorch-made golden fixtures (ops/, modules/, optim/, models/) from the shared fixtures folder
  * into packages/conformance/fixtures/, so a clone of the repository is complete.
  *
  *   node scripts/refresh-fixtures.mjs [source]      (or: pnpm --filter @tensile/conformance refresh-fixtures)
@@ -16,7 +16,7 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(pkgDir, '../..');
 const source = resolve(process.argv[2] ?? join(repoRoot, '../shared/fixtures'));
 const dest = join(pkgDir, 'fixtures');
-const FOLDERS = ['ops', 'modules', 'optim'];
+const FOLDERS = ['ops', 'modules', 'optim', 'models'];
 
 if (!existsSync(source) || !statSync(source).isDirectory()) {
   console.error(`refresh-fixtures: source folder ${source} does not exist; pass the fixtures folder as an argument`);
@@ -46,12 +46,14 @@ These folders are copies of the golden fixtures that PyTorch produced for Tensil
   \`runConformance(device)\` runs every case.
 - \`modules/*.json\`, \`optim/*.json\`: layer and optimizer/scheduler fixtures, kept here so that
   a clone is complete (used by @tensile/nn and @tensile/optim tests).
+- \`models/<name>/\`: tiny Hugging Face checkpoints (config.json, model.safetensors, golden.json),
+  read by @tensile/nn's safetensors tests and, later, @tensile/transformers.
 
 Source: the shared fixtures folder next to the repository (\`../shared/fixtures\` from the
 repository root). \`FORMAT.md\` is that folder's README: the file format, how the values were
 made and the tolerances.
 
-Refresh after the shared fixtures change (replaces ops/, modules/ and optim/ as a whole):
+Refresh after the shared fixtures change (replaces ops/, modules/, optim/ and models/ as a whole):
 
 \`\`\`sh
 pnpm --filter @tensile/conformance refresh-fixtures            # from ../shared/fixtures
