@@ -1,6 +1,12 @@
-// Linear regression on the default device ('js'). Run it with `pnpm demo` from the repository root.
-import { getDefaultDevice, memory } from '@tensile/core';
+// Linear regression on the CPU backend (or another device: --device js). Run it with `pnpm demo`
+// from the repository root.
+import '@tensile/cpu';
+import { parseArgs } from 'node:util';
+import { getDefaultDevice, memory, setDefaultDevice } from '@tensile/core';
 import { train } from './train.js';
+
+const { values } = parseArgs({ options: { device: { type: 'string', default: 'cpu' } } });
+setDefaultDevice(values.device!);
 
 const before = memory().numTensors;
 console.log(`fitting y = 3x - 2 + noise on device '${getDefaultDevice()}'`);
