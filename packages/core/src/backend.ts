@@ -52,6 +52,57 @@ export interface Capabilities {
 }
 
 /**
+ * Geometry of a 2-D convolution for the conv2d overrides. Input [N, C, H, W], weight
+ * [O, C/groups, kh, kw], output [N, O, OH, OW] (NCHW, PyTorch's layouts).
+ */
+export interface Conv2dParams {
+  stride: readonly [number, number];
+  /** Zero padding before the first row and column (top, left); the padding after is implied by outSize. */
+  padding: readonly [number, number];
+  dilation: readonly [number, number];
+  groups: number;
+  /** Output spatial size [OH, OW]. */
+  outSize: readonly [number, number];
+}
+
+/**
+ * Geometry of 2-D pooling for the pooling overrides: input [N, C, H, W], output [N, C, OH, OW].
+ * Windows are clipped to the input (padding never wins a max); outSize already includes ceil mode.
+ */
+export interface Pool2dParams {
+  kernelSize: readonly [number, number];
+  stride: readonly [number, number];
+  /** Implicit padding on each side [top/bottom, left/right]. */
+  padding: readonly [number, number];
+  /** Always [1, 1] for average pooling. */
+  dilation: readonly [number, number];
+  outSize: readonly [number, number];
+}
+
+/** One parameter of a fused optimizer step (see FusedOptimizerKernel). */
+export interface FusedOptimizerEntry {
+  /** The parameter, updated in place. */
+  param: View;
+  /** Its gradient (read only). */
+  grad: View;
+  /** Its state tensors by the optimizer's camelCase state keys (`expAvg`, `momentumBuffer`, ...), updated in place. */
+  state: Record<string, View>;
+  /** The parameter's step count after this step (1 at the first step; 0 for optimizers without one, e.g. SGD). */
+  step: number;
+}
+
+/**
+ * A fused in-place optimizer step over one parameter group (@tensile/optim calls it as
+ * `backend.overrides[name](entries, hyper)`). `hyper` holds the group's hyper-parameters as the
+ * optimizer names them (camelCase: lr, momentum, betas, weightDecay, ...). The kernel must give
+ * the optimizer's composite update (same operations in the same order). It returns false to
+ * decline (dtype, layout or options it does not cover) having written nothing; the optimizer then
+ * composes the update from core ops. The optimizer advances step counts and bumps the storage
+ * versions of params and state after a kernel that did not decline.
+ */
+export type FusedOptimizerKernel = (entries: FusedOptimizerEntry[], hyper: Record<string, unknown>) => boolean | void;
+
+/**
  * Fused kernels a backend may provide. Core calls them when present (forward only: gradients
  * stay in core) and otherwise composes the op from primitives.
  */
@@ -60,6 +111,66 @@ export interface Overrides {
   logSoftmax?(x: View, dim: number, out: BackendBuffer): void;
   gelu?(x: View, approximate: 'none' | 'tanh', out: BackendBuffer): void;
   layerNorm?(x: View, weight: View | null, bias: View | null, normalizedSize: number, eps: number, out: BackendBuffer): void;
+  /**
+   * embedding: out [index.numel, dim] (weight's dtype, contiguous) = rows of weight [num, dim]
+   * picked by int64/int32 `index` of any shape (row-major order); throws a RangeError for an
+   * index outside [0, num).
+   */
+  embedding?(weight: View, index: View, out: BackendBuffer): void;
+  /**
+   * crossEntropy of float32/float64 logits x [N, C] against class indices target [N] (int64 or
+   * int32): per row (1 - s) * w[t] * -logp[t] + (s / C) * sum_c w[c] * -logp[c] (s =
+   * labelSmoothing, w = weight or ones, rows with t == ignoreIndex give 0). out holds N values
+   * for 'none', else one: the sum, or for 'mean' the sum divided by the sum of w[t] over the
+   * non-ignored rows (PyTorch 1.13). Throws a RangeError for a target outside [0, C) that is
+   * not ignoreIndex.
+   */
+  crossEntropy?(
+    x: View,
+    target: View,
+    weight: View | null,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    reduction: 'none' | 'mean' | 'sum',
+    out: BackendBuffer,
+  ): void;
+  // Optimizers (@tensile/optim looks them up by name; see FusedOptimizerKernel).
+  /** SGD (momentum, dampening, nesterov, weightDecay, maximize); state `momentumBuffer` when momentum != 0. */
+  fusedSgd?: FusedOptimizerKernel;
+  /** Adam (L2 weightDecay, amsgrad, maximize); state `expAvg`, `expAvgSq` (and `maxExpAvgSq` with amsgrad). */
+  fusedAdam?: FusedOptimizerKernel;
+  /** AdamW (decoupled weightDecay); state as fusedAdam. */
+  fusedAdamW?: FusedOptimizerKernel;
+  /** RMSprop (momentum, centered, weightDecay, maximize); state `squareAvg` (`momentumBuffer`, `gradAvg`). */
+  fusedRmsprop?: FusedOptimizerKernel;
+  /** Adagrad (lrDecay, weightDecay, maximize); state `sum`. */
+  fusedAdagrad?: FusedOptimizerKernel;
+  // Convolution and pooling: float32/float64 only (core uses the composite for other dtypes).
+  // Views are strided; outputs contiguous NCHW buffers. Core records the nodes and calls the
+  // backward overrides from them (double backward uses the composite formulation).
+  /** conv2d: x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or null -> out [N, O, OH, OW]. */
+  conv2d?(x: View, weight: View, bias: View | null, p: Conv2dParams, out: BackendBuffer): void;
+  /** Gradient of conv2d's input: grad [N, O, OH, OW], weight -> out [N, C, H, W] (inputSize [H, W]). */
+  conv2dBackwardInput?(grad: View, weight: View, inputSize: readonly [number, number], p: Conv2dParams, out: BackendBuffer): void;
+  /**
+   * Gradient of conv2d's weight: grad [N, O, OH, OW], x [N, C, H, W] -> out [O, C/groups, kh, kw];
+   * with gradBias, also the bias gradient [O] (grad summed over N, OH, OW).
+   */
+  conv2dBackwardWeight?(grad: View, x: View, kernelSize: readonly [number, number], p: Conv2dParams, out: BackendBuffer, gradBias: BackendBuffer | null): void;
+  /**
+   * max_pool2d: x [N, C, H, W] -> values [N, C, OH, OW] (x's dtype) and indices [N, C, OH, OW]
+   * (int64, flat positions y * W + x in the input plane; first maximum, first NaN wins).
+   */
+  maxPool2d?(x: View, p: Pool2dParams, values: BackendBuffer, indices: BackendBuffer): void;
+  /** Gradient of max_pool2d: out [N, C, H, W] = grad [N, C, OH, OW] summed at the indices (inputSize [H, W]). */
+  maxPool2dBackward?(grad: View, indices: View, inputSize: readonly [number, number], out: BackendBuffer): void;
+  /**
+   * avg_pool2d: x [N, C, H, W] -> out [N, C, OH, OW]; the divisor is divisorOverride when not null,
+   * else the window size (with padding when countIncludePad), as PyTorch.
+   */
+  avgPool2d?(x: View, p: Pool2dParams, countIncludePad: boolean, divisorOverride: number | null, out: BackendBuffer): void;
+  /** Gradient of avg_pool2d: grad [N, C, OH, OW] -> out [N, C, H, W] (inputSize [H, W]). */
+  avgPool2dBackward?(grad: View, p: Pool2dParams, inputSize: readonly [number, number], countIncludePad: boolean, divisorOverride: number | null, out: BackendBuffer): void;
 }
 
 export interface Backend {

@@ -5,7 +5,7 @@
 import type { Backend, BackendBuffer } from './backend.js';
 import { itemsize, type DType } from './dtype.js';
 
-interface DeviceStats {
+export interface DeviceStats {
   tensors: number;
   bytes: number;
   buffers: number;
@@ -31,6 +31,8 @@ export class Storage {
   version = 0;
   freed = false;
   readonly bytes: number;
+  /** This device's counters (cached: ops update them on every tensor). */
+  readonly stats: DeviceStats;
   constructor(
     readonly backend: Backend,
     readonly buf: BackendBuffer,
@@ -38,7 +40,7 @@ export class Storage {
     readonly numel: number,
   ) {
     this.bytes = numel * itemsize(dtype);
-    const s = statsFor(backend.name);
+    const s = (this.stats = statsFor(backend.name));
     s.bytes += this.bytes;
     s.buffers += 1;
   }
@@ -52,7 +54,7 @@ export class Storage {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
     this.backend.free(this.buf);
-    const s = statsFor(this.backend.name);
+    const s = this.stats;
     s.bytes -= this.bytes;
     s.buffers -= 1;
   }

@@ -23,11 +23,25 @@ export function trackNode(node: Node): void {
   scopes[scopes.length - 1]?.nodes.push(node);
 }
 
-const finalizer = new FinalizationRegistry<{ storage: Storage; device: string }>((held) => {
+const finalizer = new FinalizationRegistry<Storage>((storage) => {
   // Last resort: a tensor was garbage-collected without dispose().
-  countTensor(held.device, -1);
-  held.storage.release();
+  storage.stats.tensors -= 1;
+  storage.release();
 });
+
+// Registering with the FinalizationRegistry costs about as much as a whole small op, and a
+// tensor tracked by a tidy() scope cannot be collected while the scope holds it. So tensors
+// created inside a scope are registered only when they outlive it (tidy() hands them to the
+// enclosing scope, or registers them when there is none); disposed ones never are.
+function registerFinalizer(t: Tensor): void {
+  t._registered = true;
+  finalizer.register(t, t.storage, t);
+}
+
+/** How a Tensor is tracked: a user-visible tensor, autograd's internal alias, or an op's temporary. */
+export type TensorTracking = boolean | 'temp';
+
+const NO_HOOKS: readonly ((grad: Tensor) => Tensor | void)[] = Object.freeze([]);
 
 export class Tensor {
   readonly id = nextTensorId++;
@@ -44,21 +58,28 @@ export class Tensor {
   private _accumulator: AccumulateGrad | null = null;
   /** For tensors with retainGrad(): keep .grad even if not a leaf. */
   _retainsGrad = false;
-  _hooks: ((grad: Tensor) => Tensor | void)[] = [];
+  _hooks: readonly ((grad: Tensor) => Tensor | void)[] = NO_HOOKS;
   /** The tensor this is a view of (in-place ops on views of grad-requiring tensors are refused). */
   _base: Tensor | null = null;
+  /** Registered with the FinalizationRegistry (see registerFinalizer). */
+  _registered = false;
 
+  /**
+   * `internal`: true for autograd's saved aliases (not tracked by tidy scopes); 'temp' for an
+   * op's temporary that the op disposes itself (in a finally): neither scope-tracked nor
+   * registered for finalization.
+   */
   constructor(
     readonly storage: Storage,
     readonly shape: readonly number[],
     readonly strides: readonly number[] = contiguousStrides(shape),
     readonly offset = 0,
-    internal = false,
+    internal: TensorTracking = false,
   ) {
     storage.retain();
-    countTensor(storage.device, 1);
-    finalizer.register(this, { storage, device: storage.device }, this);
-    if (!internal) scopes[scopes.length - 1]?.tensors.push(this);
+    storage.stats.tensors += 1;
+    if (internal === false && scopes.length > 0) scopes[scopes.length - 1]!.tensors.push(this);
+    else if (internal !== 'temp') registerFinalizer(this);
   }
 
   get dtype(): DType {
@@ -138,7 +159,7 @@ export class Tensor {
   registerHook(fn: (grad: Tensor) => Tensor | void): { remove(): void } {
     if (!this._requiresGrad) throw new Error("registerHook: can't register a hook on a tensor that does not require grad");
     if (this.isLeaf) {
-      this._hooks.push(fn);
+      this._hooks = [...this._hooks, fn];
       return { remove: () => void (this._hooks = this._hooks.filter((h) => h !== fn)) };
     }
     const nr = this.outputNr;
@@ -178,8 +199,10 @@ export class Tensor {
       countTensor(old.device, -1);
       countTensor(source.storage.device, 1);
     }
-    finalizer.unregister(this);
-    finalizer.register(this, { storage: source.storage, device: source.storage.device }, this);
+    if (this._registered) {
+      finalizer.unregister(this);
+      finalizer.register(this, source.storage, this);
+    }
     self.storage = source.storage;
     self.shape = [...source.shape];
     self.strides = [...source.strides];
@@ -218,8 +241,11 @@ export class Tensor {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
-    finalizer.unregister(this);
-    countTensor(this.storage.device, -1);
+    if (this._registered) {
+      this._registered = false;
+      finalizer.unregister(this);
+    }
+    this.storage.stats.tensors -= 1;
     this.storage.release();
   }
   [Symbol.dispose](): void {
@@ -281,11 +307,16 @@ export function tidy<T>(fn: () => T): T {
   const scope: Scope = { tensors: [], nodes: [] };
   scopes.push(scope);
   let result: T;
+  let ok = false;
   try {
     result = fn();
     if (result instanceof Promise) throw new Error('tidy: the function must be synchronous; await outside tidy()');
+    ok = true;
   } finally {
     scopes.pop();
+    // On a throw the scope's tensors are left to their owners and the GC (as always): register
+    // the ones that were waiting for the scope's end.
+    if (!ok) for (const t of scope.tensors) if (!t.isDisposed && !t._registered) registerFinalizer(t);
   }
   const keepSet = new Set<Tensor>();
   collectTensors(result, keepSet);
@@ -294,7 +325,7 @@ export function tidy<T>(fn: () => T): T {
   const outer = scopes[scopes.length - 1];
   for (const t of scope.tensors) {
     if (keepSet.has(t) || kept.has(t)) {
-      outer?.tensors.push(t);
+      escapeScope(t, outer);
       continue;
     }
     t.dispose();
@@ -308,6 +339,13 @@ export function tidy<T>(fn: () => T): T {
 }
 
 const kept = new WeakSet<Tensor>();
+
+/** A tensor outlives its scope: the enclosing scope tracks it, or it is registered for finalization. */
+function escapeScope(t: Tensor, outer: Scope | undefined): void {
+  if (t.isDisposed) return;
+  if (outer) outer.tensors.push(t);
+  else if (!t._registered) registerFinalizer(t);
+}
 
 /** Exempt a tensor from the enclosing tidy() scopes (like tf.keep). */
 export function keep<T extends Tensor>(t: T): T {

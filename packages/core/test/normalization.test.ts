@@ -167,7 +167,7 @@ describe('backend overrides', () => {
     expect(gradcheck((a) => softmax(a, 1), [fx])).toBe(true);
     expect(gradgradcheck((a) => logSoftmax(a, 1), [fx])).toBe(true);
   });
-  it('layerNorm uses the fused forward only without grad', () => {
+  it('layerNorm uses the fused forward, with grad too (backward in core ops)', () => {
     manualSeed(4);
     const x = randn([2, 3, 4]).to('js-fused-test');
     const w = randn([4]).to('js-fused-test'), b = randn([4]).to('js-fused-test');
@@ -175,10 +175,16 @@ describe('backend overrides', () => {
     const fused = layerNorm(x, [4], w, b);
     expect(calls.layerNorm).toBe(n0 + 1);
     const wg = w.clone().requiresGrad_(true);
-    const composed = layerNorm(x, [4], wg, b);
-    expect(calls.layerNorm).toBe(n0 + 1);
-    const a = fused.dataSync() as Float32Array, c = composed.dataSync() as Float32Array;
+    const withGrad = layerNorm(x, [4], wg, b);
+    expect(calls.layerNorm).toBe(n0 + 2);
+    const composed = layerNorm(x.to('js'), [4], w.to('js'), b.to('js'));
+    const a = fused.dataSync() as Float32Array, g = withGrad.dataSync() as Float32Array, c = composed.dataSync() as Float32Array;
     a.forEach((v, i) => expect(v).toBeCloseTo(c[i]!, 5));
+    g.forEach((v, i) => expect(v).toBeCloseTo(c[i]!, 5));
+    const r = (shape: number[]) => randn(shape, { dtype: 'float64' }).to('js-fused-test').requiresGrad_(true);
+    const x64 = r([2, 3, 4]), w64 = r([4]), b64 = r([4]);
+    expect(gradcheck((aa, ww, bb) => layerNorm(aa, [4], ww, bb), [x64, w64, b64])).toBe(true);
+    expect(gradgradcheck((aa, ww, bb) => layerNorm(aa, [3, 4], null, bb), [x64, w64, b64.detach().reshape([1, 4]).expand([3, 4]).contiguous().requiresGrad_(true)])).toBe(true);
   });
 });
 

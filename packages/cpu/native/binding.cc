@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "dtype.h"
@@ -83,11 +84,24 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
         InstanceMethod("matmul", &CpuAddon::Matmul),
         InstanceMethod("gather", &CpuAddon::Gather),
         InstanceMethod("scatterAdd", &CpuAddon::ScatterAdd),
+        InstanceMethod("softmax", &CpuAddon::Softmax),
+        InstanceMethod("gelu", &CpuAddon::Gelu),
+        InstanceMethod("layerNorm", &CpuAddon::LayerNorm),
+        InstanceMethod("crossEntropy", &CpuAddon::CrossEntropy),
+        InstanceMethod("embedding", &CpuAddon::Embedding),
         InstanceMethod("memoryInfo", &CpuAddon::MemoryInfo),
         InstanceMethod("trim", &CpuAddon::Trim),
         InstanceMethod("setPoolLimit", &CpuAddon::SetPoolLimit),
         InstanceMethod("info", &CpuAddon::Info),
         InstanceMethod("setNumThreads", &CpuAddon::SetNumThreads),
+        InstanceMethod("fusedOptim", &CpuAddon::FusedOptim),
+        InstanceMethod("conv2d", &CpuAddon::Conv2d),
+        InstanceMethod("conv2dBackwardInput", &CpuAddon::Conv2dBackwardInput),
+        InstanceMethod("conv2dBackwardWeight", &CpuAddon::Conv2dBackwardWeight),
+        InstanceMethod("maxPool2d", &CpuAddon::MaxPool2d),
+        InstanceMethod("maxPool2dBackward", &CpuAddon::MaxPool2dBackward),
+        InstanceMethod("avgPool2d", &CpuAddon::AvgPool2d),
+        InstanceMethod("avgPool2dBackward", &CpuAddon::AvgPool2dBackward),
     });
   }
 
@@ -314,6 +328,193 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
       const View index = r.view();
       const View src = r.view();
       k_scatter_add(target, ndim, shape, dim, index, src);
+    });
+  }
+
+  // conv.cc / pooling.cc. Geometry: conv [sh, sw, ph, pw, dh, dw, groups, oh, ow];
+  // pool [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow].
+  static Conv2dGeom conv_geom(Reader& r) {
+    Conv2dGeom g;
+    g.stride[0] = r.l(), g.stride[1] = r.l(), g.pad[0] = r.l(), g.pad[1] = r.l();
+    g.dilation[0] = r.l(), g.dilation[1] = r.l(), g.groups = r.l(), g.out[0] = r.l(), g.out[1] = r.l();
+    return g;
+  }
+  static Pool2dGeom pool_geom(Reader& r) {
+    Pool2dGeom g;
+    g.kernel[0] = r.l(), g.kernel[1] = r.l(), g.stride[0] = r.l(), g.stride[1] = r.l(), g.pad[0] = r.l();
+    g.pad[1] = r.l(), g.dilation[0] = r.l(), g.dilation[1] = r.l(), g.out[0] = r.l(), g.out[1] = r.l();
+    return g;
+  }
+
+  // [x][w] hasBias [bias] geom out
+  void Conv2d(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      const View w = r.view();
+      View bias;
+      const bool has_bias = r.n() != 0;
+      if (has_bias) bias = r.view();
+      const Conv2dGeom g = conv_geom(r);
+      k_conv2d(x, w, has_bias ? &bias : nullptr, g, r.p());
+    });
+  }
+
+  // [dy][w] H W geom out
+  void Conv2dBackwardInput(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View dy = r.view();
+      const View w = r.view();
+      const int64_t H = r.l(), W = r.l();
+      const Conv2dGeom g = conv_geom(r);
+      k_conv2d_backward_input(dy, w, H, W, g, r.p());
+    });
+  }
+
+  // [dy][x] kh kw geom out gbias (0: none)
+  void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View dy = r.view();
+      const View x = r.view();
+      const int64_t kh = r.l(), kw = r.l();
+      const Conv2dGeom g = conv_geom(r);
+      void* out = r.p();
+      k_conv2d_backward_weight(dy, x, kh, kw, g, out, r.p());
+    });
+  }
+
+  // [x] geom values indices
+  void MaxPool2d(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      const Pool2dGeom g = pool_geom(r);
+      void* values = r.p();
+      k_max_pool2d(x, g, values, r.p());
+    });
+  }
+
+  // [dy][indices] H W out
+  void MaxPool2dBackward(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View dy = r.view();
+      const View ind = r.view();
+      const int64_t H = r.l(), W = r.l();
+      k_max_pool2d_backward(dy, ind, H, W, r.p());
+    });
+  }
+
+  // [x] geom includePad divisor out
+  void AvgPool2d(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      const Pool2dGeom g = pool_geom(r);
+      const bool include = r.n() != 0;
+      const double divisor = r.f();
+      k_avg_pool2d(x, g, include, divisor, r.p());
+    });
+  }
+
+  // [dy] geom H W includePad divisor out
+  void AvgPool2dBackward(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View dy = r.view();
+      const Pool2dGeom g = pool_geom(r);
+      const int64_t H = r.l(), W = r.l();
+      const bool include = r.n() != 0;
+      const double divisor = r.f();
+      k_avg_pool2d_backward(dy, g, H, W, include, divisor, r.p());
+    });
+  }
+
+  // optim.cc: kind nviews nentries hyper[kOhCount], then per parameter: s0 s1 [view] x nviews
+  void FusedOptim(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const int32_t kind = r.n();
+      const int nviews = r.n(), nentries = r.n();
+      if (kind < 0 || kind >= int32_t(OptimKind::Count)) throw KernelRangeError("fusedOptim: bad kind");
+      if (nviews < 2 || nviews > 5 || nentries < 0) throw KernelRangeError("fusedOptim: bad entry layout");
+      double hyper[kOhCount];
+      for (int i = 0; i < kOhCount; i++) hyper[i] = r.f();
+      std::vector<OptimEntry> entries(static_cast<size_t>(nentries));
+      for (OptimEntry& e : entries) {
+        e.s[0] = r.f();
+        e.s[1] = r.f();
+        for (int k = 0; k < nviews; k++) e.v[k] = r.view();
+        if (r.i > kScratchDoubles) throw KernelRangeError("fusedOptim: arguments overflow the scratch area");
+      }
+      k_fused_optim(OptimKind(kind), hyper, nviews, entries.data(), nentries);
+    });
+  }
+
+  // Fused overrides (softmax.cc, norm.cc, loss.cc, embedding.cc).
+  // log dim [x] out
+  void Softmax(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const bool log = r.n() != 0;
+      const int dim = r.n();
+      const View x = r.view();
+      k_softmax(x, dim, log, r.p());
+    });
+  }
+
+  // tanh [x] out
+  void Gelu(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const bool tanh_approx = r.n() != 0;
+      const View x = r.view();
+      k_gelu(x, tanh_approx, r.p());
+    });
+  }
+
+  // [x] n eps hasW [w] hasB [b] out
+  void LayerNorm(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      const int64_t n = r.l();
+      const double eps = r.f();
+      View w, b;
+      const bool has_w = r.n() != 0;
+      if (has_w) w = r.view();
+      const bool has_b = r.n() != 0;
+      if (has_b) b = r.view();
+      k_layer_norm(x, has_w ? &w : nullptr, has_b ? &b : nullptr, n, eps, r.p());
+    });
+  }
+
+  // [x] [target] hasW [w] ignoreIndex smoothing reduction out
+  void CrossEntropy(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      const View t = r.view();
+      View w;
+      const bool has_w = r.n() != 0;
+      if (has_w) w = r.view();
+      const int64_t ignore = r.l();
+      const double smoothing = r.f();
+      const int32_t red = r.n();
+      if (red < 0 || red > 2) throw KernelRangeError("crossEntropy: bad reduction code");
+      k_cross_entropy(x, t, has_w ? &w : nullptr, ignore, smoothing, CeReduction(red), r.p());
+    });
+  }
+
+  // [weight] [index] out
+  void Embedding(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View w = r.view();
+      const View idx = r.view();
+      k_embedding(w, idx, r.p());
     });
   }
 

@@ -51,6 +51,65 @@ void k_scatter_add(void* target, int ndim, const int64_t* target_shape, int dim,
 // ---- matmul.cc ----
 void k_matmul(const View& a, const View& b, void* out);
 
+// ---- conv.cc (im2col + GEMM; float32/float64) ----
+// Geometry of a 2-D convolution: pad = zeros before the first row / column (top, left); the
+// output size `out` implies the padding after. x [N, C, H, W], w [O, C/groups, kh, kw],
+// bias [O] (or null), dy [N, O, OH, OW]: strided views; outputs contiguous.
+struct Conv2dGeom {
+  int64_t stride[2], pad[2], dilation[2], groups, out[2];
+};
+void k_conv2d(const View& x, const View& w, const View* bias, const Conv2dGeom& g, void* out);
+// out: dx [N, C, H, W].
+void k_conv2d_backward_input(const View& dy, const View& w, int64_t H, int64_t W, const Conv2dGeom& g, void* out);
+// out: dw [O, C/groups, kh, kw]; gbias (may be null): db [O] = sum of dy over N, OH, OW.
+void k_conv2d_backward_weight(const View& dy, const View& x, int64_t kh, int64_t kw, const Conv2dGeom& g, void* out,
+                              void* gbias);
+
+// ---- pooling.cc (float32/float64) ----
+struct Pool2dGeom {
+  int64_t kernel[2], stride[2], pad[2], dilation[2], out[2];
+};
+// values [N, C, OH, OW]; indices int64, flat positions y*W + x in the input plane.
+void k_max_pool2d(const View& x, const Pool2dGeom& g, void* values, void* indices);
+void k_max_pool2d_backward(const View& dy, const View& indices, int64_t H, int64_t W, void* out);
+// divisor 0: PyTorch's count (count_include_pad or not); else divisor_override.
+void k_avg_pool2d(const View& x, const Pool2dGeom& g, bool include_pad, double divisor, void* out);
+void k_avg_pool2d_backward(const View& dy, const Pool2dGeom& g, int64_t H, int64_t W, bool include_pad, double divisor,
+                           void* out);
+
+// ---- optim.cc (fused in-place optimizer updates; float32/float64) ----
+// Must match OPTIM_KINDS in src/optim.ts.
+enum class OptimKind : int32_t { Sgd, Adam, AdamW, Rmsprop, Adagrad, Count };
+// Slots of the hyper-parameter array (doubles, flags 0/1); must match OPTIM_HYPER in src/optim.ts.
+enum OptimHyperIndex : int {
+  kOhMaximize, kOhWeightDecay, kOhMomentum, kOhMomentumOn, kOhOneMinusDampening, kOhNesterov, kOhNegLr, kOhDecay,
+  kOhBeta1, kOhOneMinusBeta1, kOhBeta2, kOhOneMinusBeta2, kOhEps, kOhAmsgrad, kOhAlpha, kOhOneMinusAlpha, kOhCentered,
+  kOhCount
+};
+// One parameter: views param, grad, then state (SGD: momentum buffer; Adam: exp_avg, exp_avg_sq,
+// max_exp_avg_sq; RMSprop: square_avg, momentum buffer, grad_avg; Adagrad: sum), all of the
+// parameter's shape and dtype; s: per-parameter scalars (Adam: -stepSize, sqrt(biasCorrection2);
+// Adagrad: -clr). Param and state are updated in place.
+struct OptimEntry {
+  View v[5];
+  double s[2];
+};
+void k_fused_optim(OptimKind kind, const double* hyper, int nviews, const OptimEntry* entries, int nentries);
+
+// ---- fused overrides: softmax.cc, norm.cc, loss.cc, embedding.cc (row kernels: fused_simd.inc) ----
+// Floating x of any strides; out contiguous with x's shape and dtype.
+void k_softmax(const View& x, int dim, bool log, void* out);
+void k_gelu(const View& x, bool tanh_approx, void* out);
+// Normalise each run of the trailing n elements; weight/bias (n elements, x's dtype) may be null.
+void k_layer_norm(const View& x, const View* weight, const View* bias, int64_t n, double eps, void* out);
+// Must match CE_REDUCTION_CODES in src/native.ts.
+enum class CeReduction : int32_t { None = 0, Mean = 1, Sum = 2 };
+// x [N, C], target [N] int64/int32; out: [N] (None) or one element, in x's dtype.
+void k_cross_entropy(const View& x, const View& target, const View* weight, int64_t ignore_index, double smoothing,
+                     CeReduction reduction, void* out);
+// weight [num, dim], index any shape (int64/int32); out [index.numel(), dim] in weight's dtype.
+void k_embedding(const View& weight, const View& index, void* out);
+
 // ---- per-ISA libraries (isa_avx2.cc, isa_avx512.cc): the flags they were built with ----
 int isa_lib_avx2_level();
 int isa_lib_avx512_level();

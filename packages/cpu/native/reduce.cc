@@ -6,8 +6,9 @@
 // the threads and partial results are merged in order; (3) the innermost input dim is kept and
 // contiguous (e.g. a sum over the batch dim): rows are accumulated into a block of output
 // accumulators, so the inner loop runs contiguously. Float sums and products accumulate in
-// double (float32 included, as the JS backend), integers in wrapping int64; max/min propagate
-// NaN; argmax/argmin take the first index on ties and the first NaN.
+// double (float32 included, as the JS backend; contiguous float32 runs under AVX2/AVX-512 add
+// float32 partial sums of 16 values into double lanes), integers in wrapping int64; max/min
+// propagate NaN; argmax/argmin take the first index on ties and the first NaN.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,6 +21,15 @@
 #include "threadpool.h"
 
 namespace tensile {
+
+// Per-ISA contiguous float32 runs (reduce_avx512.cc, reduce_avx2.cc): sum in double, max/min
+// with NaN propagation; false: not covered, use the generic loop.
+namespace simd_avx512 {
+bool reduce_f32(ReduceOp op, const float* p, int64_t n, double* out);
+}
+namespace simd_avx2 {
+bool reduce_f32(ReduceOp op, const float* p, int64_t n, double* out);
+}
 
 namespace {
 
@@ -66,6 +76,21 @@ struct Acc {
 
   // Reduce a run of n elements at stride s.
   void run(const S* p, int64_t n, int64_t s) {
+    if constexpr (D == DType::F32 && (OP == ReduceOp::Sum || OP == ReduceOp::Max || OP == ReduceOp::Min)) {
+      if (s == 1 && n >= 64) {
+        const Isa isa = active_isa();
+        double r = 0;
+        const bool done = isa == Isa::Avx512 ? simd_avx512::reduce_f32(OP, p, n, &r)
+                          : isa == Isa::Avx2 ? simd_avx2::reduce_f32(OP, p, n, &r)
+                                             : false;
+        if (done) {
+          // sums accumulate in double (as below); max/min results are exact float values or NaN
+          if constexpr (OP == ReduceOp::Sum) v += r;
+          else v = combine(v, A(r));
+          return;
+        }
+      }
+    }
     if constexpr (OP == ReduceOp::Sum && kFloat) {
       if (s == 1 && n >= 16) {
         // eight independent partial sums: vectorisable without reassociating one chain

@@ -16,6 +16,9 @@ import {
   type BackendBuffer,
   type BinaryOp,
   type Capabilities,
+  type Conv2dParams,
+  type Overrides,
+  type Pool2dParams,
   type DType,
   type RandomKind,
   type ReduceOp,
@@ -25,6 +28,7 @@ import {
 } from '@tensile/core';
 import {
   BINARY_CODES,
+  CE_REDUCTION_CODES,
   DTYPE_CODES,
   loadAddon,
   MAX_DIMS,
@@ -34,6 +38,7 @@ import {
   type NativeInfo,
   type NativeMemoryInfo,
 } from './native.js';
+import { fusedOptimStep } from './optim.js';
 
 export type { NativeInfo, NativeMemoryInfo } from './native.js';
 
@@ -144,6 +149,133 @@ export class CpuBackend implements Backend {
   async read(b: BackendBuffer, dtype: DType, numel: number): Promise<TypedArray> {
     return this.readSync(b, dtype, numel);
   }
+
+  // ---- fused kernels (core's Overrides) ----
+
+  /** softmax / logSoftmax along dim (softmax.cc). */
+  private softmaxKernel(log: boolean, x: View, dim: number, out: BackendBuffer): void {
+    this.m[0] = log ? 1 : 0;
+    this.m[1] = dim;
+    const k = this.view(2, x, log ? 'logSoftmax' : 'softmax');
+    this.m[k] = buf(out, log ? 'logSoftmax' : 'softmax').ptr;
+    this.native.softmax();
+  }
+
+  /** conv [sh, sw, ph, pw, dh, dw, groups, oh, ow] at m[k...]; returns the next slot. */
+  private convGeom(k: number, p: Conv2dParams): number {
+    const m = this.m;
+    m[k++] = p.stride[0]; m[k++] = p.stride[1]; m[k++] = p.padding[0]; m[k++] = p.padding[1];
+    m[k++] = p.dilation[0]; m[k++] = p.dilation[1]; m[k++] = p.groups; m[k++] = p.outSize[0]; m[k++] = p.outSize[1];
+    return k;
+  }
+  /** pool [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow] at m[k...]; returns the next slot. */
+  private poolGeom(k: number, p: Pool2dParams): number {
+    const m = this.m;
+    m[k++] = p.kernelSize[0]; m[k++] = p.kernelSize[1]; m[k++] = p.stride[0]; m[k++] = p.stride[1];
+    m[k++] = p.padding[0]; m[k++] = p.padding[1]; m[k++] = p.dilation[0]; m[k++] = p.dilation[1];
+    m[k++] = p.outSize[0]; m[k++] = p.outSize[1];
+    return k;
+  }
+
+  /** Fused kernels core calls when present (packages/core/src/backend.ts `Overrides`). */
+  readonly overrides: Overrides = {
+    // optim.cc: in-place optimizer steps for @tensile/optim (float32/float64; false: declined)
+    fusedSgd: (entries, hyper) => fusedOptimStep('sgd', entries, hyper, this.native, this.m, (b, op) => buf(b, op).ptr),
+    fusedAdam: (entries, hyper) => fusedOptimStep('adam', entries, hyper, this.native, this.m, (b, op) => buf(b, op).ptr),
+    fusedAdamW: (entries, hyper) => fusedOptimStep('adamW', entries, hyper, this.native, this.m, (b, op) => buf(b, op).ptr),
+    fusedRmsprop: (entries, hyper) => fusedOptimStep('rmsprop', entries, hyper, this.native, this.m, (b, op) => buf(b, op).ptr),
+    fusedAdagrad: (entries, hyper) => fusedOptimStep('adagrad', entries, hyper, this.native, this.m, (b, op) => buf(b, op).ptr),
+    // softmax.cc, norm.cc, loss.cc, embedding.cc: any floating dtype (float16/bfloat16 via float32)
+    softmax: (x, dim, out) => this.softmaxKernel(false, x, dim, out),
+    logSoftmax: (x, dim, out) => this.softmaxKernel(true, x, dim, out),
+    gelu: (x, approximate, out) => {
+      this.m[0] = approximate === 'tanh' ? 1 : 0;
+      const k = this.view(1, x, 'gelu');
+      this.m[k] = buf(out, 'gelu').ptr;
+      this.native.gelu();
+    },
+    layerNorm: (x, weight, bias, normalizedSize, eps, out) => {
+      let k = this.view(0, x, 'layerNorm');
+      this.m[k++] = normalizedSize;
+      this.m[k++] = eps;
+      this.m[k++] = weight ? 1 : 0;
+      if (weight) k = this.view(k, weight, 'layerNorm');
+      this.m[k++] = bias ? 1 : 0;
+      if (bias) k = this.view(k, bias, 'layerNorm');
+      this.m[k] = buf(out, 'layerNorm').ptr;
+      this.native.layerNorm();
+    },
+    crossEntropy: (x, target, weight, ignoreIndex, labelSmoothing, reduction, out) => {
+      let k = this.view(this.view(0, x, 'crossEntropy'), target, 'crossEntropy');
+      this.m[k++] = weight ? 1 : 0;
+      if (weight) k = this.view(k, weight, 'crossEntropy');
+      this.m[k++] = ignoreIndex;
+      this.m[k++] = labelSmoothing;
+      this.m[k++] = CE_REDUCTION_CODES[reduction];
+      this.m[k] = buf(out, 'crossEntropy').ptr;
+      this.native.crossEntropy();
+    },
+    embedding: (weight, index, out) => {
+      const k = this.view(this.view(0, weight, 'embedding'), index, 'embedding');
+      this.m[k] = buf(out, 'embedding').ptr;
+      this.native.embedding();
+    },
+    // conv.cc / pooling.cc: float32 and float64
+    conv2d: (x, weight, bias, p, out) => {
+      let k = this.view(this.view(0, x, 'conv2d'), weight, 'conv2d');
+      this.m[k++] = bias ? 1 : 0;
+      if (bias) k = this.view(k, bias, 'conv2d');
+      k = this.convGeom(k, p);
+      this.m[k] = buf(out, 'conv2d').ptr;
+      this.native.conv2d();
+    },
+    conv2dBackwardInput: (grad, weight, inputSize, p, out) => {
+      let k = this.view(this.view(0, grad, 'conv2dBackwardInput'), weight, 'conv2dBackwardInput');
+      this.m[k++] = inputSize[0];
+      this.m[k++] = inputSize[1];
+      k = this.convGeom(k, p);
+      this.m[k] = buf(out, 'conv2dBackwardInput').ptr;
+      this.native.conv2dBackwardInput();
+    },
+    conv2dBackwardWeight: (grad, x, kernelSize, p, out, gradBias) => {
+      let k = this.view(this.view(0, grad, 'conv2dBackwardWeight'), x, 'conv2dBackwardWeight');
+      this.m[k++] = kernelSize[0];
+      this.m[k++] = kernelSize[1];
+      k = this.convGeom(k, p);
+      this.m[k++] = buf(out, 'conv2dBackwardWeight').ptr;
+      this.m[k] = gradBias ? buf(gradBias, 'conv2dBackwardWeight').ptr : 0;
+      this.native.conv2dBackwardWeight();
+    },
+    maxPool2d: (x, p, values, indices) => {
+      const k = this.poolGeom(this.view(0, x, 'maxPool2d'), p);
+      this.m[k] = buf(values, 'maxPool2d').ptr;
+      this.m[k + 1] = buf(indices, 'maxPool2d').ptr;
+      this.native.maxPool2d();
+    },
+    maxPool2dBackward: (grad, indices, inputSize, out) => {
+      const k = this.view(this.view(0, grad, 'maxPool2dBackward'), indices, 'maxPool2dBackward');
+      this.m[k] = inputSize[0];
+      this.m[k + 1] = inputSize[1];
+      this.m[k + 2] = buf(out, 'maxPool2dBackward').ptr;
+      this.native.maxPool2dBackward();
+    },
+    avgPool2d: (x, p, countIncludePad, divisorOverride, out) => {
+      const k = this.poolGeom(this.view(0, x, 'avgPool2d'), p);
+      this.m[k] = countIncludePad ? 1 : 0;
+      this.m[k + 1] = divisorOverride ?? 0;
+      this.m[k + 2] = buf(out, 'avgPool2d').ptr;
+      this.native.avgPool2d();
+    },
+    avgPool2dBackward: (grad, p, inputSize, countIncludePad, divisorOverride, out) => {
+      const k = this.poolGeom(this.view(0, grad, 'avgPool2dBackward'), p);
+      this.m[k] = inputSize[0];
+      this.m[k + 1] = inputSize[1];
+      this.m[k + 2] = countIncludePad ? 1 : 0;
+      this.m[k + 3] = divisorOverride ?? 0;
+      this.m[k + 4] = buf(out, 'avgPool2dBackward').ptr;
+      this.native.avgPool2dBackward();
+    },
+  };
 
   // ---- primitives ----
 

@@ -29,6 +29,9 @@ export const BINARY_CODES: Record<BinaryOp, number> = {
 /** Must match enum class ReduceOp in native/kernels.h. */
 export const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, prod: 1, max: 2, min: 3, argmax: 4, argmin: 5 };
 
+/** Must match enum class CeReduction in native/kernels.h. */
+export const CE_REDUCTION_CODES = { none: 0, mean: 1, sum: 2 } as const;
+
 /** Most dims a view may have (kMaxDims in native/common.h). */
 export const MAX_DIMS = 12;
 
@@ -93,6 +96,21 @@ export interface Addon {
   setPoolLimit(bytes: number): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;
+  /** optim.cc: a fused optimizer step (arguments packed by src/optim.ts). */
+  fusedOptim(): void;
+  // fused overrides (softmax.cc, norm.cc, loss.cc, embedding.cc)
+  softmax(): void;
+  gelu(): void;
+  layerNorm(): void;
+  crossEntropy(): void;
+  embedding(): void;
+  conv2d(): void;
+  conv2dBackwardInput(): void;
+  conv2dBackwardWeight(): void;
+  maxPool2d(): void;
+  maxPool2dBackward(): void;
+  avgPool2d(): void;
+  avgPool2dBackward(): void;
 }
 
 /** Path of the built addon. */

@@ -5,7 +5,7 @@
  * kept with keep() so tidy() scopes around a training step never free them, and each step's
  * temporaries are freed inside the step, so the live-tensor count does not grow.
  */
-import { cast, clone, enableGrad, keep, noGrad, Tensor, tidy, to, type View } from '@tensile/core';
+import { cast, clone, enableGrad, keep, noGrad, Tensor, tidy, to, type FusedOptimizerKernel, type View } from '@tensile/core';
 
 /** A parameter group: its parameters and hyper-parameters (lr is mutable; schedulers write it). */
 export interface ParamGroup {
@@ -40,12 +40,10 @@ export interface OptimizerStateDict {
  * (`'fusedSgd'`, `'fusedAdam'`, `'fusedAdamW'`, `'fusedRmsprop'`, `'fusedAdagrad'`): it updates every
  * parameter and state view of one group in place. `entries[i].step` is the parameter's step
  * count after this step; `hyper` is the group's hyper-parameters (camelCase, without params).
- * No backend provides one yet; optimizers compose their update from core ops when absent.
+ * It returns false to decline (nothing written); optimizers compose their update from core ops
+ * then, and when no backend provides one. Defined in core's backend contract.
  */
-export type FusedOptimizerKernel = (
-  entries: { param: View; grad: View; state: Record<string, View>; step: number }[],
-  hyper: Record<string, unknown>,
-) => void;
+export type { FusedOptimizerKernel };
 
 /** camelCase key -> snake_case, as state dicts spell it (`expAvgSq` -> `exp_avg_sq`, `_stepCount` -> `_step_count`). */
 export function snakeName(key: string): string {
@@ -158,19 +156,24 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
   protected _runFused(group: ParamGroup & O, ps: Tensor[]): boolean {
     const backend = ps[0]!.storage.backend;
     if (ps.some((p) => p.storage.backend !== backend)) return false;
-    const kernel = (backend.overrides as Record<string, unknown> | undefined)?.[this.fusedName];
+    const overrides = backend.overrides as Record<string, unknown> | undefined;
+    const kernel = overrides?.[this.fusedName];
     if (typeof kernel !== 'function') return false;
     const hyper: Record<string, unknown> = { ...group };
     delete hyper.params;
+    const stepKeys = this._stepKeys();
     const entries = ps.map((p) => {
       const st = this.state.get(p)!;
-      for (const k of this._stepKeys()) if (typeof st[k] === 'number') st[k] = (st[k] as number) + 1;
       const views: Record<string, View> = {};
       for (const [k, v] of Object.entries(st)) if (v instanceof Tensor) views[k] = v._view(this.fusedName);
-      return { param: p._view(this.fusedName), grad: p.grad!._view(this.fusedName), state: views, step: typeof st.step === 'number' ? st.step : 0 };
+      const step = typeof st.step === 'number' ? st.step + (stepKeys.includes('step') ? 1 : 0) : 0;
+      return { param: p._view(this.fusedName), grad: p.grad!._view(this.fusedName), state: views, step };
     });
-    (kernel as FusedOptimizerKernel)(entries, hyper);
+    // A kernel that declines (returns false) has written nothing: compose the update instead.
+    if ((kernel as FusedOptimizerKernel).call(overrides, entries, hyper) === false) return false;
     for (const p of ps) {
+      const st = this.state.get(p)!;
+      for (const k of stepKeys) if (typeof st[k] === 'number') st[k] = (st[k] as number) + 1;
       p.storage.version++;
       for (const v of Object.values(this.state.get(p)!)) if (v instanceof Tensor) v.storage.version++;
     }

@@ -4,7 +4,7 @@ import { getDefaultDtype, isFloating, resultType, scalarDType, type DType, type 
 import { allocStorage } from '../memory.js';
 import { getBackend, getDefaultDevice } from '../registry.js';
 import { contiguousStrides, numelOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, type TensorTracking } from '../tensor.js';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -32,21 +32,29 @@ export function describe(v: unknown): string {
 
 /** A fresh contiguous tensor (uninitialised contents). */
 export function empty(backend: Backend, dtype: DType, shape: readonly number[]): Tensor {
+  return emptyOwned(backend, dtype, [...shape]);
+}
+
+/** empty() taking ownership of `shape` (a fresh array nobody else holds). */
+export function emptyOwned(backend: Backend, dtype: DType, shape: number[], tracking: TensorTracking = false): Tensor {
   const numel = numelOf(shape);
   checkDeviceDtype(backend, dtype, 'empty');
-  return new Tensor(allocStorage(backend, dtype, numel), [...shape], contiguousStrides(shape), 0);
+  return new Tensor(allocStorage(backend, dtype, numel), shape, contiguousStrides(shape), 0, tracking);
 }
 
 export function checkDeviceDtype(backend: Backend, dtype: DType, op: string): void {
   const caps = backend.capabilities;
-  if (!caps.dtypes.includes(dtype) && !(caps.storageOnly ?? []).includes(dtype)) {
+  if (!caps.dtypes.includes(dtype) && !(caps.storageOnly?.includes(dtype) ?? false)) {
     throw new TypeError(`${op}: device '${backend.name}' does not support dtype ${dtype} (supported: ${caps.dtypes.join(', ')})`);
   }
 }
 
-/** A 0-d tensor holding a JS scalar. */
-export function scalarTensor(value: Scalar, dtype: DType, backend: Backend): Tensor {
-  const t = empty(backend, dtype, []);
+/**
+ * A 0-d tensor holding a JS scalar. `tracking` 'temp': an op's temporary, which the op must
+ * dispose itself (in a finally); it skips tidy scopes and finalization.
+ */
+export function scalarTensor(value: Scalar, dtype: DType, backend: Backend, tracking: TensorTracking = false): Tensor {
+  const t = emptyOwned(backend, dtype, [], tracking);
   backend.fill(t.storage.buf, dtype, 1, typeof value === 'boolean' ? Number(value) : value);
   return t;
 }
@@ -58,7 +66,28 @@ export function promotionOperand(x: TensorOrScalar): PromotionOperand {
 
 /** torch.result_type over tensors and scalars. */
 export function resultTypeOf(...xs: TensorOrScalar[]): DType {
+  if (xs.length === 2) return resultTypeOf2(xs[0]!, xs[1]!);
   return resultType(xs.map(promotionOperand));
+}
+
+/** resultTypeOf(a, b), with allocation-free answers for the common cases. */
+export function resultTypeOf2(a: TensorOrScalar, b: TensorOrScalar): DType {
+  if (a instanceof Tensor) {
+    const da = a.dtype;
+    if (b instanceof Tensor) {
+      if (b.dtype === da) return da;
+    } else if (sameCategoryScalar(da, b)) return da;
+  } else if (b instanceof Tensor && sameCategoryScalar(b.dtype, a)) return b.dtype;
+  return resultType([promotionOperand(a), promotionOperand(b)]);
+}
+
+// A JS scalar that never changes a tensor's dtype: any number or bool with a floating tensor,
+// an integer number with an integer (not bool) tensor, a bool with any tensor.
+function sameCategoryScalar(d: DType, s: TensorOrScalar): boolean {
+  if (typeof s === 'boolean') return true;
+  if (typeof s !== 'number') return false;
+  if (isFloating(d)) return true;
+  return d !== 'bool' && Number.isInteger(s);
 }
 
 /** The floating dtype an op computes in for this input (ints and bools go to the default float). */

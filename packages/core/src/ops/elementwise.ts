@@ -3,12 +3,13 @@
  * formulas written with differentiable ops, so double backward comes for free; activations are
  * compositions of primitives and need no gradient code of their own.
  */
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { needsGrad, record } from '../autograd/record.js';
-import { BOOL_BINARY, type BinaryOp, type UnaryOp, type View } from '../backend.js';
+import { BOOL_BINARY, type Backend, type BinaryOp, type UnaryOp, type View } from '../backend.js';
 import { isFloating, type DType } from '../dtype.js';
 import { broadcastShapes, fmtShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backendOf, empty, floatDtypeOf, resultTypeOf, scalarTensor, type TensorOrScalar } from './dispatch.js';
+import { backendOf, empty, emptyOwned, floatDtypeOf, resultTypeOf, resultTypeOf2, scalarTensor, type TensorOrScalar } from './dispatch.js';
 import { cast, rawCast } from './copy.js';
 import { sumToShape } from './reduction.js';
 import { expand } from './views.js';
@@ -16,7 +17,7 @@ import { expand } from './views.js';
 /** A view broadcast to `shape` (stride 0 on expanded dims), for kernels only. */
 export function broadcastView(t: Tensor, shape: readonly number[], op: string): View {
   const v = t._view(op);
-  if (sameShape(t.shape, shape)) return v;
+  if (shapesEqual(t.shape, shape)) return v;
   const lead = shape.length - t.ndim;
   const strides = shape.map((s, i) => {
     const j = i - lead;
@@ -25,10 +26,19 @@ export function broadcastView(t: Tensor, shape: readonly number[], op: string): 
   return { ...v, shape, strides };
 }
 
+/** x as a tensor of `dtype` on like's device; a new tensor (not x) must be disposed by the caller. */
+function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function asTensorLike(x: TensorOrScalar, dtype: DType, like: Tensor, op: string): Tensor {
-  if (x instanceof Tensor) return cast(x, dtype);
+  if (x instanceof Tensor) return x.dtype === dtype ? x : cast(x, dtype);
   if (typeof x !== 'number' && typeof x !== 'boolean') throw new TypeError(`${op}: expected a Tensor or a number, got ${typeof x}`);
-  return scalarTensor(x, dtype, like.storage.backend);
+  // A temporary the caller disposes in a finally: no tidy tracking or finalization needed.
+  return scalarTensor(x, dtype, like.storage.backend, 'temp');
 }
 
 /** Run a unary kernel (no autograd). */
@@ -41,21 +51,38 @@ export function rawUnary(op: UnaryOp, x: Tensor): Tensor {
 
 /** Run a binary kernel on same-dtype inputs with broadcasting (no autograd). */
 export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  const be = backendOf(op, a, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(be, BOOL_BINARY.has(op) ? 'bool' : a.dtype, shape);
+  const be = backendOf2(op, a, b);
+  const shape = shapesEqual(a.shape, b.shape) ? a.shape.slice() : broadcastShapes(op, a.shape, b.shape);
+  const out = emptyOwned(be, BOOL_BINARY.has(op) ? 'bool' : a.dtype, shape);
   if (out.numel > 0) be.binary(op, broadcastView(a, shape, op), broadcastView(b, shape, op), out.storage.buf);
   return out;
+}
+
+/** backendOf(op, a, b) for two tensors, without the rest-argument array. */
+function backendOf2(op: string, a: Tensor, b: Tensor): Backend {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.isDisposed || b.isDisposed || a.storage.backend !== b.storage.backend) {
+    return backendOf(op, a, b); // throws the right error (or agrees)
+  }
+  return a.storage.backend;
 }
 
 /** Promote two operands to their result type as tensors on a's (or b's) device. */
 function promote(op: string, a: TensorOrScalar, b: TensorOrScalar, computeDtype?: (d: DType) => DType): [Tensor, Tensor, DType] {
   const like = a instanceof Tensor ? a : b instanceof Tensor ? b : null;
   if (!like) throw new TypeError(`${op}: expected at least one Tensor argument`);
-  backendOf(op, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null); // alive, same device
-  let dt = resultTypeOf(a, b);
+  if (a instanceof Tensor && b instanceof Tensor) backendOf2(op, a, b); // alive, same device
+  else like._assertAlive(op);
+  let dt = resultTypeOf2(a, b);
   if (computeDtype) dt = computeDtype(dt);
-  return [asTensorLike(a, dt, like, op), asTensorLike(b, dt, like, op), dt];
+  const ta = asTensorLike(a, dt, like, op);
+  let tb: Tensor;
+  try {
+    tb = asTensorLike(b, dt, like, op);
+  } catch (e) {
+    disposeTemp(ta, a);
+    throw e;
+  }
+  return [ta, tb, dt];
 }
 
 /** fn(t), then dispose the temporary t (graph nodes keep what backward needs through edges and saved aliases). */
@@ -87,34 +114,43 @@ function disposeTemp(t: Tensor, orig: TensorOrScalar): void {
 
 type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
 
-function binary(op: BinaryOp, name: string, x: TensorOrScalar, y: TensorOrScalar, grad: BinaryGrad | null, computeDtype?: (d: DType) => DType, saveOut = false): Tensor {
+/**
+ * `saves`: what the gradient formula reads besides g: 'inputs' (a and b), 'out' (a, b and the
+ * output) or 'none' (add and sub need only g, so, as in PyTorch, nothing is saved).
+ */
+function binary(op: BinaryOp, name: string, x: TensorOrScalar, y: TensorOrScalar, grad: BinaryGrad | null, computeDtype?: (d: DType) => DType, saves: 'inputs' | 'out' | 'none' = 'inputs'): Tensor {
   const [a, b] = promote(op, x, y, computeDtype);
-  const out = rawBinary(op, a, b);
-  if (grad && needsGrad(a, b)) {
-    const aShape = [...a.shape], bShape = [...b.shape];
-    const wantA = a.requiresGrad, wantB = b.requiresGrad;
-    record(name, [a, b], [out], ([g], [sa, sb, so]) => {
-      const [ga, gb] = grad(g, sa!, sb!, so ?? out);
-      return [wantA && ga ? sumToShape(ga, aShape) : null, wantB && gb ? sumToShape(gb, bShape) : null];
-    }, saveOut ? [a, b, out] : [a, b]);
+  try {
+    const out = rawBinary(op, a, b);
+    if (grad && isGradEnabled() && (a.requiresGrad || b.requiresGrad)) {
+      const aShape = [...a.shape], bShape = [...b.shape];
+      const wantA = a.requiresGrad, wantB = b.requiresGrad;
+      record(name, [a, b], [out], ([g], [sa, sb, so]) => {
+        const [ga, gb] = grad(g, sa!, sb!, so ?? out);
+        return [wantA && ga ? sumToShape(ga, aShape) : null, wantB && gb ? sumToShape(gb, bShape) : null];
+      }, saves === 'none' ? [] : saves === 'out' ? [a, b, out] : [a, b]);
+    }
+    return out;
+  } finally {
+    disposeTemp(a, x);
+    disposeTemp(b, y);
   }
-  disposeTemp(a, x);
-  disposeTemp(b, y);
-  return out;
 }
 
 const toFloat = (d: DType): DType => floatDtypeOf(d);
+const addGrad: BinaryGrad = (g) => [g, g];
+const subGrad: BinaryGrad = (g) => [g, neg(g)];
 
 /** a + alpha * b */
 export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
   if (opts.alpha !== undefined && opts.alpha !== 1) return withTemp(mul(b, opts.alpha), (bs) => add(a, bs));
-  return binary('add', 'AddBackward', a, b, (g) => [g, g]);
+  return binary('add', 'AddBackward', a, b, addGrad, undefined, 'none');
 }
 /** a - alpha * b */
 export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
   if (opts.alpha !== undefined && opts.alpha !== 1) return withTemp(mul(b, opts.alpha), (bs) => sub(a, bs));
   if (resultTypeOf(a, b) === 'bool') throw new TypeError('sub: subtraction with two bool tensors is not supported; use logicalXor() instead');
-  return binary('sub', 'SubBackward', a, b, (g) => [g, neg(g)]);
+  return binary('sub', 'SubBackward', a, b, subGrad, undefined, 'none');
 }
 export function mul(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   return binary('mul', 'MulBackward', a, b, (g, x, y) => [mul(g, y), mul(g, x)]);
@@ -240,22 +276,28 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   backendOf('where', cond, a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
   let dt = resultTypeOf(a, b);
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) dt = isFloating(dt) ? floatDtypeOf('int64') : dt;
-  const ta = asTensorLike(a, dt, like, 'where'), tb = asTensorLike(b, dt, like, 'where');
-  const be = backendOf('where', cond, ta, tb);
-  const shape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
-  const out = empty(be, dt, shape);
-  if (out.numel > 0) be.where(broadcastView(cond, shape, 'where'), broadcastView(ta, shape, 'where'), broadcastView(tb, shape, 'where'), out.storage.buf);
-  if (needsGrad(ta, tb)) {
-    const aShape = [...ta.shape], bShape = [...tb.shape];
-    record('WhereBackward', [null, ta, tb], [out], ([g], [c]) => [
-      null,
-      ta.requiresGrad ? sumToShape(where(c!, g, 0), aShape) : null,
-      tb.requiresGrad ? sumToShape(where(c!, 0, g), bShape) : null,
-    ], [cond]);
+  const ta = asTensorLike(a, dt, like, 'where');
+  let tb: Tensor | undefined;
+  try {
+    tb = asTensorLike(b, dt, like, 'where');
+    const be = backendOf('where', cond, ta, tb);
+    const shape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
+    const out = emptyOwned(be, dt, shape);
+    if (out.numel > 0) be.where(broadcastView(cond, shape, 'where'), broadcastView(ta, shape, 'where'), broadcastView(tb, shape, 'where'), out.storage.buf);
+    if (needsGrad(ta, tb)) {
+      const aShape = [...ta.shape], bShape = [...tb.shape];
+      const tta = ta, ttb = tb;
+      record('WhereBackward', [null, ta, tb], [out], ([g], [c]) => [
+        null,
+        tta.requiresGrad ? sumToShape(where(c!, g, 0), aShape) : null,
+        ttb.requiresGrad ? sumToShape(where(c!, 0, g), bShape) : null,
+      ], [cond]);
+    }
+    return out;
+  } finally {
+    disposeTemp(ta, a);
+    if (tb) disposeTemp(tb, b);
   }
-  disposeTemp(ta, a);
-  disposeTemp(tb, b);
-  return out;
 }
 
 /** torch.clamp: bounds may be numbers, tensors or null; gradient passes where min <= x <= max. */
@@ -266,10 +308,12 @@ export function clamp(x: Tensor, min?: TensorOrScalar | null, max?: TensorOrScal
   let out = x;
   const raw = (v: Tensor, bound: TensorOrScalar, op: 'maximum' | 'minimum') => {
     const [a, b] = promote('clamp', v, bound);
-    const r = rawBinary(op, a, b);
-    disposeTemp(a, v);
-    disposeTemp(b, bound);
-    return r;
+    try {
+      return rawBinary(op, a, b);
+    } finally {
+      disposeTemp(a, v);
+      disposeTemp(b, bound);
+    }
   };
   if (min !== null && min !== undefined) out = raw(out, min, 'maximum');
   if (max !== null && max !== undefined) {
@@ -304,9 +348,10 @@ export function silu(x: Tensor): Tensor {
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
   const approximate = opts.approximate ?? 'none';
   const fused = x.storage.backend.overrides?.gelu;
-  if (fused && !needsGrad(x)) {
+  if (fused && isFloating(x.dtype)) {
     const out = empty(x.storage.backend, x.dtype, x.shape);
-    fused(x._view('gelu'), approximate, out.storage.buf);
+    if (out.numel > 0) fused(x._view('gelu'), approximate, out.storage.buf);
+    if (needsGrad(x)) record('GeluBackward', [x], [out], ([g], [xs]) => [composite((tmp) => mul(g!, tmp(geluDerivative(xs!, approximate))))], [x]);
     return out;
   }
   return composite((tmp) => {
@@ -316,6 +361,24 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
       return mul(half, tmp(add(tmp(tanh(inner)), 1)));
     }
     return mul(half, tmp(add(tmp(erf(tmp(mul(x, Math.SQRT1_2)))), 1)));
+  });
+}
+/** d gelu(x) / dx in differentiable ops (the backward of the fused forward). */
+function geluDerivative(x: Tensor, approximate: 'none' | 'tanh'): Tensor {
+  return composite((tmp) => {
+    if (approximate === 'tanh') {
+      // 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 k x^2), t = tanh(sqrt(2/pi) (x + k x^3))
+      const k = 0.044715, beta = Math.sqrt(2 / Math.PI);
+      const x2 = tmp(mul(x, x));
+      const t = tmp(tanh(tmp(mul(tmp(add(x, tmp(mul(tmp(mul(x2, x)), k)))), beta))));
+      const left = tmp(mul(tmp(add(t, 1)), 0.5));
+      const dt = tmp(mul(tmp(mul(tmp(sub(1, tmp(mul(t, t)))), tmp(mul(x, 0.5)))), tmp(mul(tmp(add(tmp(mul(x2, 3 * k)), 1)), beta))));
+      return add(left, dt);
+    }
+    // Phi(x) + x phi(x)
+    const cdf = tmp(mul(tmp(add(tmp(erf(tmp(mul(x, Math.SQRT1_2)))), 1)), 0.5));
+    const pdf = tmp(mul(tmp(exp(tmp(mul(tmp(mul(x, x)), -0.5)))), 1 / Math.sqrt(2 * Math.PI)));
+    return add(cdf, tmp(mul(x, pdf)));
   });
 }
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {

@@ -14,10 +14,10 @@
  * they broadcast together, and their dims go where the first one was when they are adjacent,
  * else first.
  */
-import { needsGrad } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { fmtShape, broadcastShapes, numelOf, sameShape } from '../shape.js';
-import { Tensor, type NestedArray } from '../tensor.js';
-import { backendOf, type TensorOrScalar } from './dispatch.js';
+import { Tensor, tidy, type NestedArray } from '../tensor.js';
+import { backendOf, empty, type TensorOrScalar } from './dispatch.js';
 import { cast, toAsync } from './copy.js';
 import { arange, tensor, zeros } from './creation.js';
 import { add, assignInPlace, eq, gt, lt, mul, where } from './elementwise.js';
@@ -551,6 +551,22 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions 
     if (!Number.isInteger(pad) || pad < -num || pad >= num) throw new RangeError(`embedding: paddingIdx ${pad} must be within numEmbeddings (${num})`);
     if (pad < 0) pad += num;
   }
+  const fused = weight.storage.backend.overrides?.embedding;
+  if (fused) {
+    const out = empty(weight.storage.backend, weight.dtype, [...input.shape, dim]);
+    if (out.numel > 0) {
+      try {
+        fused(weight._view('embedding'), input._view('embedding'), out.storage.buf);
+      } catch (e) {
+        out.dispose();
+        throw e;
+      }
+    }
+    if (needsGrad(weight)) {
+      record('EmbeddingBackward', [weight], [out], ([g], [idx]) => [embeddingBackward(g!, idx!, num, dim, pad)], [input]);
+    }
+    return out;
+  }
   const flat = reshape(input, [-1]);
   let rows = indexSelect(weight, 0, flat);
   if (pad !== null && needsGrad(weight)) {
@@ -566,6 +582,17 @@ export function embedding(input: Tensor, weight: Tensor, opts: EmbeddingOptions 
   if (flat !== input) flat.dispose();
   if (rows !== out) rows.dispose();
   return out;
+}
+
+/** Gradient of embedding's weight: rows of g summed at their indices; the padding row gets none. */
+function embeddingBackward(g: Tensor, input: Tensor, num: number, dim: number, pad: number | null): Tensor {
+  return tidy(() => {
+    const flat = reshape(cast(input, 'int64'), [-1]);
+    let g2 = reshape(g, [flat.numel, dim]);
+    if (pad !== null) g2 = where(unsqueeze(eq(flat, pad), 1), 0, g2);
+    const idx = expand(unsqueeze(flat, 1), [flat.numel, dim]);
+    return scatterAdd(zeros([num, dim], { dtype: g.dtype, device: g.device }), 0, idx, g2);
+  });
 }
 
 declare module '../tensor.js' {

@@ -6,15 +6,18 @@
  * weights of the non-ignored targets.
  */
 import { noGrad } from '../autograd/grad-mode.js';
+import type { Overrides } from '../backend.js';
 import { needsGrad, record } from '../autograd/record.js';
 import { isFloating } from '../dtype.js';
 import { broadcastShapes, fmtShape, normDim, sameShape } from '../shape.js';
 import { Tensor, tidy } from '../tensor.js';
 import { backendOf, empty, floatDtypeOf, resultTypeOf } from './dispatch.js';
+import { arange } from './creation.js';
+import { softmax } from './nn/normalization.js';
 import { cast } from './copy.js';
 import { gather, indexSelect } from './indexing.js';
 import { amax, amin, sum } from './reduction.js';
-import { abs, clamp, exp, log, neg, where } from './elementwise.js';
+import { abs, clamp, eq, exp, log, neg, where } from './elementwise.js';
 import { logsumexp, norm } from './stats.js';
 import { expand, reshape, squeeze, unsqueeze } from './views.js';
 
@@ -183,6 +186,14 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const weight = opts.weight ?? null;
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
+  const fused = input.storage.backend.overrides?.crossEntropy;
+  if (
+    fused && (input.dtype === 'float32' || input.dtype === 'float64') && input.ndim <= 2 && input.numel > 0 &&
+    (target.dtype === 'int64' || target.dtype === 'int32') && sameShape(input.shape.slice(0, input.ndim - 1), target.shape) &&
+    (!weight || (weight.dtype === input.dtype && weight.ndim === 1 && weight.numel === C && !needsGrad(weight)))
+  ) {
+    return crossEntropyFused(fused, input, target, weight, ignoreIndex, eps, reduction);
+  }
   return tidy(() => {
     const logp = logSoftmaxStable(input, classDim);
     if (sameShape(input.shape, target.shape)) {
@@ -214,6 +225,58 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     else ret = smooth.sum().div(w.sum());
     return nll.mul(1 - eps).add(ret.mul(eps / C));
   });
+}
+
+/**
+ * crossEntropy through a backend's fused kernel (logits [N, C] or [C], class-index targets);
+ * the gradient is written in differentiable ops:
+ * scale * ((1 - s) w[t] (softmax(x) - onehot(t)) + (s / C) (softmax(x) sum(w) - w)), zero on
+ * ignored rows, scale = g (g / sum(w[t]) for 'mean').
+ */
+function crossEntropyFused(
+  fused: NonNullable<Overrides['crossEntropy']>,
+  input: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  eps: number,
+  reduction: Reduction,
+): Tensor {
+  const op = 'crossEntropy';
+  const C = input.shape[input.ndim - 1]!;
+  const N = input.ndim === 2 ? input.shape[0]! : 1;
+  const x2 = input.ndim === 1 ? reshape(input, [1, C]) : input;
+  const t1 = target.ndim === 0 ? reshape(target, [1]) : target;
+  const out = empty(input.storage.backend, input.dtype, reduction === 'none' ? target.shape : []);
+  try {
+    fused(x2._view(op), t1._view(op), weight ? weight._view(op) : null, ignoreIndex, eps, reduction, out.storage.buf);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    if (x2 !== input) x2.dispose();
+    if (t1 !== target) t1.dispose();
+  }
+  if (needsGrad(input)) {
+    record('CrossEntropyBackward', [input], [out], ([g], [xs, ts, ws]) => [tidy(() => {
+      const x = reshape(xs!, [N, C]);
+      const t = reshape(cast(ts!, 'int64'), [N]);
+      const p = softmax(x, 1);
+      const valid = t.ne(ignoreIndex);
+      const validF = valid.to(input.dtype);
+      const safe = where(valid, t, 0);
+      const onehot = eq(unsqueeze(safe, 1), arange(C, undefined, 1, { dtype: 'int64', device: input.device })).to(input.dtype);
+      const wt = weight ? indexSelect(ws!, 0, safe).mul(validF) : validF;
+      let gx = p.sub(onehot).mul(unsqueeze(wt, 1));
+      if (eps > 0) {
+        const smooth = weight ? p.mul(sum(ws!)).sub(ws!) : p.mul(C).sub(1);
+        gx = gx.mul(1 - eps).add(smooth.mul(unsqueeze(validF, 1)).mul(eps / C));
+      }
+      const scale = reduction === 'none' ? unsqueeze(reshape(g!, [N]), 1) : reduction === 'sum' ? g! : g!.div(wt.sum());
+      return reshape(gx.mul(scale), input.shape);
+    })], weight ? [input, target, weight] : [input, target]);
+  }
+  return out;
 }
 
 function checkSameShape(op: string, input: Tensor, target: Tensor): void {

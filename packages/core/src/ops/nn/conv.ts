@@ -9,17 +9,17 @@
  * is batched matmul -> col2im; pooling reduces over the window dims of the view.
  */
 import { needsGrad, record } from '../../autograd/record.js';
-import type { View } from '../../backend.js';
+import type { Conv2dParams, Pool2dParams, View } from '../../backend.js';
 import { isFloating, type DType } from '../../dtype.js';
 import { contiguousStrides, fmtShape } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
+import { Tensor, tidy } from '../../tensor.js';
 import { tensor, zeros } from '../creation.js';
 import { backendOf, empty, makeView } from '../dispatch.js';
 import { add, floorDivide, mul, remainder } from '../elementwise.js';
-import { indexSelect } from '../indexing.js';
+import { indexSelect, scatterAdd } from '../indexing.js';
 import { matmul } from '../linalg.js';
 import { max, mean, sum } from '../reduction.js';
-import { narrow, reshape, squeeze, transpose, unsqueeze } from '../views.js';
+import { expand, narrow, reshape, squeeze, transpose, unsqueeze } from '../views.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -271,6 +271,9 @@ function conv2dCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null |
     throw new RangeError(`${op}: calculated padded input size per channel: (${Hp} x ${Wp}); kernel size (${ekh} x ${ekw}) (dilated) can't be greater than actual input size (input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)})`);
   }
   const oh = Math.floor((Hp - ekh) / stride[0]) + 1, ow = Math.floor((Wp - ekw) / stride[1]) + 1;
+  if (x.storage.backend.overrides?.conv2d && fusable(x) && weight.numel > 0) {
+    return conv2dFused(op, x, weight, bias, { stride, padding: [pads[0], pads[2]], dilation, groups, outSize: [oh, ow] }, pads);
+  }
   const xp = pads.some((p) => p !== 0) ? pad(x, [pads[2], pads[3], pads[0], pads[1]]) : x;
   const G = groups, Og = O / G, K = Cg * kh * kw;
   const win = windows(xp, [kh, kw], stride, dilation, [oh, ow]);
@@ -286,6 +289,70 @@ function conv2dCore(op: string, x: Tensor, weight: Tensor, bias: Tensor | null |
   }
   drop([x, weight, bias, out], xp, win, cols, wm, y, y4, b4);
   return out;
+}
+
+/** Whether a backend's conv/pool override may take x (float32/float64, not empty). */
+function fusable(x: Tensor): boolean {
+  return (x.dtype === 'float32' || x.dtype === 'float64') && x.numel > 0;
+}
+
+/**
+ * conv2d through the backend's fused kernels (Overrides.conv2d); its node calls the backward
+ * overrides, or the composite formulation when the gradient itself must be differentiable.
+ */
+function conv2dFused(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, p: Conv2dParams, pads: [number, number, number, number]): Tensor {
+  const be = x.storage.backend;
+  const ov = be.overrides!;
+  const [N, , H, W] = x.shape as [number, number, number, number];
+  const O = weight.shape[0]!;
+  const out = empty(be, x.dtype, [N, O, p.outSize[0], p.outSize[1]]);
+  ov.conv2d!.call(ov, x._view(op), weight._view(op), bias ? bias._view(op) : null, p, out.storage.buf);
+  if (needsGrad(x, weight, bias)) {
+    const need: [boolean, boolean, boolean] = [x.requiresGrad, weight.requiresGrad, !!bias?.requiresGrad];
+    record('ConvolutionBackward', [x, weight, bias], [out], ([g], [xs, ws]) => {
+      const bo = g!.storage.backend.overrides;
+      if (needsGrad(g, xs, ws) || !bo?.conv2dBackwardInput || !bo.conv2dBackwardWeight || g!.dtype !== xs!.dtype) {
+        return conv2dGradsComposite(g!, xs!, ws!, p, pads, need);
+      }
+      const gv = g!._view(op);
+      let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+      if (need[0]) {
+        gx = empty(be, x.dtype, [N, xs!.shape[1]!, H, W]);
+        bo.conv2dBackwardInput.call(bo, gv, ws!._view(op), [H, W], p, gx.storage.buf);
+      }
+      if (need[1]) {
+        gw = empty(be, x.dtype, ws!.shape);
+        gb = need[2] ? empty(be, x.dtype, [O]) : null;
+        bo.conv2dBackwardWeight.call(bo, gv, xs!._view(op), [ws!.shape[2]!, ws!.shape[3]!], p, gw.storage.buf, gb ? gb.storage.buf : null);
+      } else if (need[2]) gb = sum(g!, [0, 2, 3]);
+      return [gx, gw, gb];
+    }, [x, weight]);
+  }
+  return out;
+}
+
+/** conv2d's gradients from differentiable ops (double backward): col2im of W^T g, g x cols^T, sum of g. */
+function conv2dGradsComposite(g: Tensor, xs: Tensor, ws: Tensor, p: Conv2dParams, pads: [number, number, number, number], need: [boolean, boolean, boolean]): (Tensor | null)[] {
+  return tidy(() => {
+    const [N, C, H, W] = xs.shape as [number, number, number, number];
+    const [O, Cg, kh, kw] = ws.shape as [number, number, number, number];
+    const G = p.groups, Og = O / G, K = Cg * kh * kw;
+    const [oh, ow] = p.outSize;
+    const s = [p.stride[0], p.stride[1]] as Pair, d = [p.dilation[0], p.dilation[1]] as Pair;
+    const gm = reshape(g, [N, G, Og, oh * ow]);
+    let gx: Tensor | null = null, gw: Tensor | null = null;
+    if (need[0]) {
+      const cols = reshape(matmul(transpose(reshape(ws, [G, Og, K]), 1, 2), gm), [N, C, kh, kw, oh, ow]);
+      const full = col2im(cols, [H + pads[0] + pads[1], W + pads[2] + pads[3]], [kh, kw], s, d);
+      gx = narrow(narrow(full, 2, pads[0], H), 3, pads[2], W);
+    }
+    if (need[1]) {
+      const xp = pads.some((q) => q !== 0) ? pad(xs, [pads[2], pads[3], pads[0], pads[1]]) : xs;
+      const cols = reshape(windows(xp, [kh, kw], s, d, [oh, ow]), [N, G, K, oh * ow]);
+      gw = reshape(sum(matmul(gm, transpose(cols, 2, 3)), 0), [O, Cg, kh, kw]);
+    }
+    return [gx, gw, need[2] ? sum(g, [0, 2, 3]) : null];
+  });
 }
 
 /** 'same'/'valid'/int/tuple padding to per-side pads for each spatial dim. */
@@ -476,7 +543,18 @@ export function maxPool2d(x: Tensor, kernelSize: number | readonly number[], opt
   const g = poolGeometry(op, x, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false);
   let indices: Tensor | null = null;
   const values = batched(op, x, 4, (xb) => {
-    const [N, C, , W] = xb.shape as [number, number, number, number];
+    const [N, C, H, W] = xb.shape as [number, number, number, number];
+    const ov = xb.storage.backend.overrides;
+    if (ov?.maxPool2d && fusable(xb)) {
+      const be = xb.storage.backend;
+      const v = empty(be, xb.dtype, [N, C, g.out[0], g.out[1]]);
+      const idx = empty(be, 'int64', [N, C, g.out[0], g.out[1]]);
+      ov.maxPool2d.call(ov, xb._view(op), { kernelSize: g.k, stride: g.s, padding: g.p, dilation: g.d, outSize: g.out }, v.storage.buf, idx.storage.buf);
+      if (needsGrad(xb)) record('MaxPool2DWithIndicesBackward', [xb], [v], ([gr], [ind]) => [maxPool2dGrad(gr!, ind!, H, W)], [idx]);
+      if (opts.returnIndices) indices = idx;
+      else idx.dispose();
+      return v;
+    }
     const xp = g.pads.some((q) => q !== 0) ? pad(xb, g.pads, 'constant', lowest(xb.dtype)) : xb;
     const win = windows(xp, g.k, g.s, g.d, g.out);
     const flat = reshape(win, [N, C, g.k[0] * g.k[1], g.out[0], g.out[1]]);
@@ -553,6 +631,46 @@ function avgCounts(size: number, out: number, k: number, s: number, p: number, i
   return r;
 }
 
+/** Gradient of fused max pooling: the backward override, or a differentiable scatterAdd. */
+function maxPool2dGrad(g: Tensor, ind: Tensor, H: number, W: number): Tensor {
+  const be = g.storage.backend;
+  const ov = be.overrides;
+  const [N, C, oh, ow] = g.shape as [number, number, number, number];
+  if (!needsGrad(g) && ov?.maxPool2dBackward) {
+    const out = empty(be, g.dtype, [N, C, H, W]);
+    ov.maxPool2dBackward.call(ov, g._view('maxPool2d'), ind._view('maxPool2d'), [H, W], out.storage.buf);
+    return out;
+  }
+  return tidy(() => reshape(scatterAdd(zeros([N, C, H * W], { dtype: g.dtype, device: g.device }), 2, reshape(ind, [N, C, oh * ow]), reshape(g, [N, C, oh * ow])), [N, C, H, W]));
+}
+
+/** Gradient of fused average pooling: the backward override, or g / divisor added back by col2im. */
+function avgPool2dGrad(g: Tensor, geo: PoolGeom, H: number, W: number, include: boolean, divisor: number | null): Tensor {
+  const be = g.storage.backend;
+  const ov = be.overrides;
+  const [N, C, oh, ow] = g.shape as [number, number, number, number];
+  const p: Pool2dParams = { kernelSize: geo.k, stride: geo.s, padding: geo.p, dilation: geo.d, outSize: geo.out };
+  if (!needsGrad(g) && ov?.avgPool2dBackward) {
+    const out = empty(be, g.dtype, [N, C, H, W]);
+    ov.avgPool2dBackward.call(ov, g._view('avgPool2d'), p, [H, W], include, divisor, out.storage.buf);
+    return out;
+  }
+  return tidy(() => {
+    let gd: Tensor;
+    if (divisor !== null) gd = g.div(divisor);
+    else {
+      const ch = avgCounts(H, oh, geo.k[0], geo.s[0], geo.p[0], include), cw = avgCounts(W, ow, geo.k[1], geo.s[1], geo.p[1], include);
+      const prod = new Float64Array(oh * ow);
+      ch.forEach((a, i) => cw.forEach((c, j) => (prod[i * ow + j] = a * c)));
+      gd = g.div(tensor(prod, { dtype: g.dtype, device: g.device, shape: [oh, ow] }));
+    }
+    const cols = expand(unsqueeze(unsqueeze(gd, 2), 2), [N, C, geo.k[0], geo.k[1], oh, ow]);
+    // (the pads after may be negative: rows no window reaches)
+    const full = col2im(cols, [H + geo.p[0] + Math.max(geo.pads[3], 0), W + geo.p[1] + Math.max(geo.pads[1], 0)], geo.k, geo.s, geo.d);
+    return narrow(narrow(full, 2, geo.p[0], H), 3, geo.p[1], W);
+  });
+}
+
 /** torch.nn.functional.avg_pool2d: [N, C, H, W] or [C, H, W]. */
 export function avgPool2d(x: Tensor, kernelSize: number | readonly number[], opts: AvgPoolOptions = {}): Tensor {
   const op = 'avgPool2d';
@@ -563,6 +681,16 @@ export function avgPool2d(x: Tensor, kernelSize: number | readonly number[], opt
   if (div !== null && div !== undefined && (div === 0 || !Number.isFinite(div))) throw new RangeError(`${op}: divisor must be not zero, got ${div}`);
   const H = x.shape[x.ndim - 2]!, W = x.shape[x.ndim - 1]!;
   return batched(op, x, 4, (xb) => {
+    const ov = xb.storage.backend.overrides;
+    if (ov?.avgPool2d && fusable(xb)) {
+      const be = xb.storage.backend;
+      const p: Pool2dParams = { kernelSize: g.k, stride: g.s, padding: g.p, dilation: g.d, outSize: g.out };
+      const include = opts.countIncludePad ?? true, divisor = div ?? null;
+      const out = empty(be, xb.dtype, [xb.shape[0]!, xb.shape[1]!, g.out[0], g.out[1]]);
+      ov.avgPool2d.call(ov, xb._view(op), p, include, divisor, out.storage.buf);
+      if (needsGrad(xb)) record('AvgPool2DBackward', [xb], [out], ([gr]) => [avgPool2dGrad(gr!, g, H, W, include, divisor)]);
+      return out;
+    }
     const xp = g.pads.some((q) => q !== 0) ? pad(xb, g.pads) : xb;
     const win = windows(xp, g.k, g.s, g.d, g.out);
     const total = sum(win, [2, 3]);

@@ -159,13 +159,18 @@ export function layerNorm(
     }
   }
   const be = backendOf(op, x, weight, bias);
+  const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const fused = be.overrides?.layerNorm;
-  if (fused && !needsGrad(x, weight, bias) && (!weight || weight.dtype === x.dtype) && (!bias || bias.dtype === x.dtype)) {
+  if (fused && (!weight || weight.dtype === x.dtype) && (!bias || bias.dtype === x.dtype)) {
     const out = empty(be, x.dtype, x.shape);
     if (out.numel > 0) fused.call(be.overrides, x._view(op), weight ? weight._view(op) : null, bias ? bias._view(op) : null, numelOf(ns), eps, out.storage.buf);
+    if (needsGrad(x, weight, bias)) {
+      const wantX = x.requiresGrad, wantW = !!weight?.requiresGrad, wantB = !!bias?.requiresGrad;
+      record('LayerNormBackward', [x, weight, bias], [out], ([g], [xs, ws]) =>
+        layerNormBackward(g!, xs!, weight ? ws! : null, axes, eps, wantX, wantW, wantB), weight ? [x, weight] : [x]);
+    }
     return out;
   }
-  const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   return tidy(() => {
     const xc = sub(x, mean(x, axes, true));
     const variance = mean(mul(xc, xc), axes, true);
@@ -173,6 +178,29 @@ export function layerNorm(
     if (weight) y = mul(y, weight);
     if (bias) y = add(y, bias);
     return y;
+  });
+}
+
+/**
+ * Gradients of layerNorm (for the fused forward) in differentiable ops, recomputing the row
+ * statistics from x: dx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) with gy = g * weight,
+ * dweight = sum(g * xhat), dbias = sum(g) over the leading dims.
+ */
+function layerNormBackward(
+  g: Tensor, x: Tensor, weight: Tensor | null, axes: number[], eps: number, wantX: boolean, wantW: boolean, wantB: boolean,
+): (Tensor | null)[] {
+  return tidy(() => {
+    const lead = Array.from({ length: x.ndim - axes.length }, (_, i) => i);
+    const overLead = (t: Tensor): Tensor => (lead.length > 0 ? sum(t, lead) : t);
+    const xc = sub(x, mean(x, axes, true));
+    const rstd = rsqrt(add(mean(mul(xc, xc), axes, true), eps));
+    const xhat = mul(xc, rstd);
+    let gx: Tensor | null = null;
+    if (wantX) {
+      const gy = weight ? mul(g, weight) : g;
+      gx = mul(rstd, sub(sub(gy, mean(gy, axes, true)), mul(xhat, mean(mul(gy, xhat), axes, true))));
+    }
+    return [gx, wantW ? overLead(mul(g, xhat)) : null, wantB ? overLead(g) : null];
   });
 }
 
