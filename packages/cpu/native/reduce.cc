@@ -34,6 +34,11 @@ bool reduce_f32(ReduceOp op, const float* p, int64_t n, double* out);
 namespace {
 
 constexpr int64_t kGrain = int64_t(1) << 15;
+// Split reductions (few outputs, long reduced range) cut the range into up to this many chunks per
+// thread: the pool hands chunks out dynamically, so when a worker starts late (woken from sleep, or
+// preempted on a busy machine) the caller takes over more of the work instead of waiting for it.
+// The partials are still merged in chunk order, so results depend only on the thread count.
+constexpr int64_t kChunksPerThread = 4;
 
 // ---- accumulators ----
 
@@ -225,9 +230,9 @@ void reduce_kernel(const View& x, const Plan& P, void* outp) {
     for (int64_t oi = 0; oi < P.outN; oi++) {
       int64_t base = 0;
       K.run(oi, oi + 1, [&](const int64_t* off, int64_t, const int64_t*) { base = off[0]; });
-      const int64_t chunks = std::min<int64_t>(threads, P.redN / kGrain);
+      const int64_t chunks = std::min<int64_t>(int64_t(threads) * kChunksPerThread, P.redN / kGrain);
       std::vector<A> parts(static_cast<size_t>(chunks));
-      parallel_for(chunks, 1, [&](int64_t b, int64_t e) {
+      parallel_for_each(chunks, [&](int64_t b, int64_t e) {
         for (int64_t c = b; c < e; c++) {
           const int64_t s = P.redN * c / chunks, t = P.redN * (c + 1) / chunks;
           R.run(s, t, [&](const int64_t* off, int64_t n, const int64_t* st) { parts[size_t(c)].run(in + base + off[0], n, st[0]); });
@@ -279,9 +284,9 @@ void arg_kernel(const View& x, int axis, void* outp) {
     for (int64_t oi = 0; oi < P.outN; oi++) {
       int64_t base = 0;
       K.run(oi, oi + 1, [&](const int64_t* off, int64_t, const int64_t*) { base = off[0]; });
-      const int64_t chunks = std::min<int64_t>(threads, size / kGrain);
+      const int64_t chunks = std::min<int64_t>(int64_t(threads) * kChunksPerThread, size / kGrain);
       std::vector<AA> parts(static_cast<size_t>(chunks));
-      parallel_for(chunks, 1, [&](int64_t b, int64_t e) {
+      parallel_for_each(chunks, [&](int64_t b, int64_t e) {
         for (int64_t c = b; c < e; c++) scan(parts[size_t(c)], in + base, size * c / chunks, size * (c + 1) / chunks);
       });
       AA total;

@@ -1,11 +1,16 @@
-// The persistent thread pool behind parallel_for (see threadpool.h). Workers sleep on a
-// condition variable between jobs (passive waiting: no spinning against other processes).
-// A job is split into at most `threads` contiguous chunks that the caller and the workers take
-// from an atomic counter; the first exception thrown by a chunk is rethrown in the caller.
+// The persistent thread pool behind parallel_for (see threadpool.h). After a job, workers spin
+// briefly (kSpinNs, ~30 µs, with a pause instruction) watching for the next job, then sleep on a
+// condition variable: back-to-back kernels find the workers awake (a futex wake-up costs tens of
+// µs, as much as a whole 1M-element kernel), while idle workers stop burning a core quickly.
+// The caller likewise spins briefly for the workers' last chunks before blocking.
+// A job is split into at most `threads` contiguous chunks (parallel_for_each: one per item) that
+// the caller and the workers take from an atomic counter; the first exception thrown by a chunk
+// is rethrown in the caller.
 #include "threadpool.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -19,6 +24,34 @@
 namespace tensile {
 
 namespace {
+
+constexpr int64_t kSpinNs = 30000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+inline int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Spins until pred() holds or about kSpinNs passed; returns pred()'s last value.
+template <class P>
+bool spin_until(P&& pred) {
+  if (pred()) return true;
+  const int64_t t0 = now_ns();
+  for (;;) {
+    for (int i = 0; i < 64; i++) {
+      cpu_relax();
+      if (pred()) return true;
+    }
+    if (now_ns() - t0 > kSpinNs) return pred();
+  }
+}
 
 thread_local bool t_in_parallel = false;
 
@@ -35,7 +68,7 @@ struct Job {
     for (;;) {
       const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
       if (c >= chunks) return;
-      const int64_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+      const int64_t begin = chunks == n ? c : n * c / chunks, end = chunks == n ? c + 1 : n * (c + 1) / chunks;
       try {
         (*fn)(begin, end);
       } catch (...) {
@@ -60,11 +93,13 @@ class Pool {
     start(threads);
   }
 
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  // chunks_per_thread > 1: up to that many chunks per thread (dynamic balancing).
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn, int64_t chunks_per_thread = 1) {
     if (grain < 1) grain = 1;
     const int64_t max_chunks = (n + grain - 1) / grain;
-    int64_t chunks = std::min<int64_t>(threads_, max_chunks);
-    if (chunks <= 1 || t_in_parallel) return run_inline(n, fn);
+    if (threads_ <= 1 || max_chunks <= 1 || t_in_parallel) return run_inline(n, fn);
+    const int64_t chunks =
+        chunks_per_thread >= max_chunks ? max_chunks : std::min<int64_t>(int64_t(threads_) * chunks_per_thread, max_chunks);
     // One job at a time: a second caller (another JS thread) runs its work inline.
     std::unique_lock<std::mutex> busy(busy_mu_, std::try_to_lock);
     if (!busy.owns_lock()) return run_inline(n, fn);
@@ -75,16 +110,17 @@ class Pool {
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &job;
-      generation_++;
+      generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
-    cv_.notify_all();
+    if (sleepers_.load(std::memory_order_acquire) > 0) cv_.notify_all();
     t_in_parallel = true;
     job.run_chunks();
     t_in_parallel = false;
     {
       // Wait until every chunk finished and no worker still looks at the job.
+      spin_until([&] { return job.done.load(std::memory_order_acquire) == chunks && active_.load(std::memory_order_acquire) == 0; });
       std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [&] { return job.done.load(std::memory_order_acquire) == chunks && active_ == 0; });
+      done_cv_.wait(lk, [&] { return job.done.load(std::memory_order_acquire) == chunks && active_.load(std::memory_order_acquire) == 0; });
       job_ = nullptr;
     }
     if (job.error) std::rethrow_exception(job.error);
@@ -105,14 +141,14 @@ class Pool {
 
   void start(int threads) {
     threads_ = std::max(1, threads);
-    quit_ = false;
+    quit_.store(false);
     for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { worker(); });
   }
 
   void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      quit_ = true;
+      quit_.store(true);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -121,31 +157,40 @@ class Pool {
 
   void worker() {
     t_in_parallel = true;
-    uint64_t seen = 0;
-    std::unique_lock<std::mutex> lk(mu_);
+    uint64_t seen = generation_.load(std::memory_order_acquire);
+    std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
     for (;;) {
-      cv_.wait(lk, [&] { return quit_ || (job_ != nullptr && generation_ != seen); });
-      if (quit_) return;
-      seen = generation_;
+      // Spin a little for the next job (cheap re-use for back-to-back kernels), then sleep.
+      spin_until([&] { return quit_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen; });
+      lk.lock();
+      if (!(quit_.load() || (job_ != nullptr && generation_.load() != seen))) {
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        cv_.wait(lk, [&] { return quit_.load() || (job_ != nullptr && generation_.load() != seen); });
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      if (quit_.load()) return;
+      seen = generation_.load();
       Job* job = job_;
-      active_++;
+      active_.fetch_add(1);
       lk.unlock();
       job->run_chunks();
       lk.lock();
-      active_--;
+      active_.fetch_sub(1, std::memory_order_release);
+      lk.unlock();
       done_cv_.notify_all();
     }
   }
 
   int threads_ = 1;
-  bool quit_ = false;
+  std::atomic<bool> quit_{false};
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable done_cv_;
   Job* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int active_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> active_{0};
+  std::atomic<int> sleepers_{0};  // workers blocked (or about to block) on cv_
   std::mutex busy_mu_;
 };
 
@@ -180,6 +225,11 @@ void set_num_threads(int n) {
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   pool().parallel_for(n, grain, fn);
+}
+
+void parallel_for_each(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  pool().parallel_for(n, 1, fn, n);
 }
 
 }  // namespace tensile
