@@ -1,16 +1,10 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../config/tsup.library';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
+export default libraryConfig({
   platform: 'node',
-  treeshake: true,
+  // The cpu package augments nothing, so one bundled .d.ts is fine.
+  dts: true,
   // The addon is loaded at run time from ../build/Release relative to the module
   // (import.meta.url is shimmed in the CJS build).
   shims: true,
-  external: ['@tensile/core'],
 });

@@ -1,24 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import { defineProject } from 'vitest/config';
+import { tensileProject } from '../../config/vitest.project';
 
-const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-export default defineProject({
-  resolve: {
-    // Run tests against the TypeScript sources, no build needed.
-    alias: [
-      { find: /^@tensile\/core$/, replacement: src('../core/src/index.ts') },
-      { find: /^@tensile\/nn$/, replacement: src('../nn/src/index.ts') },
-      { find: /^@tensile\/optim$/, replacement: src('../optim/src/index.ts') },
-      { find: /^@tensile\/data$/, replacement: src('../data/src/index.ts') },
-      { find: /^@tensile\/data\/node$/, replacement: src('../data/src/node.ts') },
-    ],
-  },
-  test: {
-    name: '@tensile/data',
-    include: ['test/**/*.test.ts'],
-    environment: 'node',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+export default tensileProject('@tensile/data');

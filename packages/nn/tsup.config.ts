@@ -1,14 +1,3 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../config/tsup.library';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  // Declarations come from tsc (tsconfig.build.json), one file per module.
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'node',
-  treeshake: true,
-  external: [/^@tensile\//],
-});
+export default libraryConfig({ platform: 'node' });
