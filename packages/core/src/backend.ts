@@ -134,6 +134,16 @@ export interface Overrides {
     reduction: 'none' | 'mean' | 'sum',
     out: BackendBuffer,
   ): void;
+  /**
+   * scaledDotProductAttention forward (inference only: core calls it when no input requires
+   * grad, dropoutP is 0 and the dtype is float32/float64). q [..., L, E], k [..., S, E],
+   * v [..., S, Ev]: strided views with equal batch shapes (already broadcast, possibly with
+   * zero strides). mask (or null): a view of shape [..., L, S], bool (true = may attend) or of
+   * q's dtype (added to the scores). isCausal: key j > query i is masked (top-left aligned).
+   * out: contiguous [..., L, Ev] = softmax(q k^T * scale + mask) v in q's dtype; a row whose
+   * scores are all masked (-Infinity) gives zeros, matching core's composite.
+   */
+  scaledDotProductAttention?(q: View, k: View, v: View, mask: View | null, isCausal: boolean, scale: number, out: BackendBuffer): void;
   // Optimizers (@tensile/optim looks them up by name; see FusedOptimizerKernel).
   /** SGD (momentum, dampening, nesterov, weightDecay, maximize); state `momentumBuffer` when momentum != 0. */
   fusedSgd?: FusedOptimizerKernel;

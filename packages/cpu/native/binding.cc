@@ -89,6 +89,7 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
         InstanceMethod("layerNorm", &CpuAddon::LayerNorm),
         InstanceMethod("crossEntropy", &CpuAddon::CrossEntropy),
         InstanceMethod("embedding", &CpuAddon::Embedding),
+        InstanceMethod("scaledDotProductAttention", &CpuAddon::ScaledDotProductAttention),
         InstanceMethod("memoryInfo", &CpuAddon::MemoryInfo),
         InstanceMethod("trim", &CpuAddon::Trim),
         InstanceMethod("setPoolLimit", &CpuAddon::SetPoolLimit),
@@ -515,6 +516,22 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
       const View w = r.view();
       const View idx = r.view();
       k_embedding(w, idx, r.p());
+    });
+  }
+
+  // [q] [k] [v] hasMask [mask] causal scale out (attention.cc)
+  void ScaledDotProductAttention(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View q = r.view();
+      const View k = r.view();
+      const View v = r.view();
+      View m;
+      const bool has_m = r.n() != 0;
+      if (has_m) m = r.view();
+      const bool causal = r.n() != 0;
+      const double scale = r.f();
+      k_sdpa(q, k, v, has_m ? &m : nullptr, causal, scale, r.p());
     });
   }
 

@@ -109,6 +109,9 @@ void k_cross_entropy(const View& x, const View& target, const View* weight, int6
                      CeReduction reduction, void* out);
 // weight [num, dim], index any shape (int64/int32); out [index.numel(), dim] in weight's dtype.
 void k_embedding(const View& weight, const View& index, void* out);
+// attention.cc: q [..., L, E], k [..., S, E], v [..., S, Ev], mask [..., L, S] (bool or q's dtype;
+// may be null) with equal batch shapes, float32/float64; out contiguous [..., L, Ev].
+void k_sdpa(const View& q, const View& k, const View& v, const View* mask, bool causal, double scale, void* out);
 
 // ---- per-ISA libraries (isa_avx2.cc, isa_avx512.cc): the flags they were built with ----
 int isa_lib_avx2_level();

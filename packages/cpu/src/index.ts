@@ -220,6 +220,16 @@ export class CpuBackend implements Backend {
       this.m[k] = buf(out, 'embedding').ptr;
       this.native.embedding();
     },
+    // attention.cc: float32/float64 inference forward
+    scaledDotProductAttention: (q, k, v, mask, isCausal, scale, out) => {
+      let k2 = this.view(this.view(this.view(0, q, 'scaledDotProductAttention'), k, 'scaledDotProductAttention'), v, 'scaledDotProductAttention');
+      this.m[k2++] = mask ? 1 : 0;
+      if (mask) k2 = this.view(k2, mask, 'scaledDotProductAttention');
+      this.m[k2++] = isCausal ? 1 : 0;
+      this.m[k2++] = scale;
+      this.m[k2] = buf(out, 'scaledDotProductAttention').ptr;
+      this.native.scaledDotProductAttention();
+    },
     // conv.cc / pooling.cc: float32 and float64
     conv2d: (x, weight, bias, p, out) => {
       let k = this.view(this.view(0, x, 'conv2d'), weight, 'conv2d');

@@ -104,6 +104,8 @@ export interface Addon {
   layerNorm(): void;
   crossEntropy(): void;
   embedding(): void;
+  /** attention.cc: fused scaled-dot-product attention forward. */
+  scaledDotProductAttention(): void;
   conv2d(): void;
   conv2dBackwardInput(): void;
   conv2dBackwardWeight(): void;

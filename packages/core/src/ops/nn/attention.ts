@@ -1,11 +1,12 @@
 /** torch.nn.functional.scaled_dot_product_attention, composed from differentiable ops. */
 import { noGrad } from '../../autograd/grad-mode.js';
+import { needsGrad } from '../../autograd/record.js';
 import { isFloating } from '../../dtype.js';
-import { fmtShape } from '../../shape.js';
+import { broadcastShapes, fmtShape } from '../../shape.js';
 import { Tensor, tidy } from '../../tensor.js';
 import { cast } from '../copy.js';
 import { arange } from '../creation.js';
-import { backendOf } from '../dispatch.js';
+import { backendOf, empty } from '../dispatch.js';
 import { add, mul, where } from '../elementwise.js';
 import { matmul } from '../linalg.js';
 import { amax } from '../reduction.js';
@@ -46,7 +47,7 @@ function repeatHeads(t: Tensor, r: number): Tensor {
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
   const op = 'scaledDotProductAttention';
   const { attnMask = null, dropoutP = 0, isCausal = false, scale = null, enableGqa = false } = opts;
-  backendOf(op, q, k, v, attnMask);
+  const be = backendOf(op, q, k, v, attnMask);
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {
     throw new RangeError(`${op}: expected query, key and value of at least 2 dims, but got shapes ${fmtShape(q.shape)}, ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`);
   }
@@ -75,6 +76,23 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     rep = [hq / hk, hq / hv];
   }
   const sc = scale ?? 1 / Math.sqrt(e);
+  const fused = be.overrides?.scaledDotProductAttention;
+  if (fused && dropoutP === 0 && (q.dtype === 'float32' || q.dtype === 'float64') && !needsGrad(q, k, v, attnMask)) {
+    // Inference: the backend's fused forward on views broadcast to one batch shape.
+    return tidy(() => {
+      const kk = repeatHeads(k, rep[0]!), vv = repeatHeads(v, rep[1]!);
+      const ev = vv.shape[vv.ndim - 1]!;
+      const lead = (t: Tensor) => t.shape.slice(0, -2);
+      const batch = broadcastShapes(op, lead(q), lead(kk), lead(vv), attnMask ? broadcastShapes(op, attnMask.shape, [l, s]).slice(0, -2) : []);
+      const out = empty(be, q.dtype, [...batch, l, ev]);
+      if (out.numel > 0) {
+        const qb = expand(q, [...batch, l, e]), kb = expand(kk, [...batch, s, e]), vb = expand(vv, [...batch, s, ev]);
+        const mb = attnMask ? expand(attnMask.dtype === 'bool' ? attnMask : cast(attnMask, q.dtype), [...batch, l, s]) : null;
+        fused.call(be.overrides, qb._view(op), kb._view(op), vb._view(op), mb ? mb._view(op) : null, isCausal, sc, out.storage.buf);
+      }
+      return out;
+    });
+  }
   return tidy(() => {
     const kk = repeatHeads(k, rep[0]!), vv = repeatHeads(v, rep[1]!);
     let scores = mul(matmul(q, transpose(kk, -2, -1)), sc);
