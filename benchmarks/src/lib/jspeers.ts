@@ -79,6 +79,24 @@ export async function loadTfjs(backend: 'wasm' | 'cpu'): Promise<{ tf: Tf | null
 let ortPromise: Promise<{ ort: Ort | null } & Availability> | undefined;
 
 /** onnxruntime-node, or the reason it is unavailable. */
+/**
+ * Run `body` once per TensorFlow.js backend (wasm, cpu) that loads, recording each one's
+ * availability. tfjs is single-threaded in Node, so it is measured in the first run only.
+ */
+export async function forEachTfjsBackend(
+  ctx: { firstRun: boolean },
+  rec: { available(system: string, threads: number, a: Availability): void },
+  body: (tf: Tf, system: string, backend: 'wasm' | 'cpu') => Promise<void>,
+): Promise<void> {
+  if (!ctx.firstRun) return;
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const system = `tfjs-${backend}`;
+    const { tf, ...avail } = await loadTfjs(backend);
+    rec.available(system, 1, avail);
+    if (tf) await body(tf, system, backend);
+  }
+}
+
 export function loadOrt(): Promise<{ ort: Ort | null } & Availability> {
   ortPromise ??= (async () => {
     const name = 'onnxruntime-node';

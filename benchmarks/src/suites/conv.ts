@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { conv2d, randn, setDefaultDevice, tidy, type Tensor } from '@tensile/core';
-import { loadOrt, loadTfjs, ortSession } from '../lib/jspeers';
+import { forEachTfjsBackend, loadOrt, ortSession } from '../lib/jspeers';
 import { pythonAvailability, runPython } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
 import { loadTensileCpu } from '../lib/tensile';
@@ -86,26 +86,20 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     });
   }
 
-  // TensorFlow.js (NHWC), single-threaded in Node
-  if (ctx.firstRun) {
-    for (const backend of ['wasm', 'cpu'] as const) {
-      const system = `tfjs-${backend}`;
-      const { tf, ...avail } = await loadTfjs(backend);
-      rec.available(system, 1, avail);
-      if (!tf) continue;
-      const x = tf.randomNormal([N, H, W, CIN]) as import('@tensorflow/tfjs').Tensor4D;
-      const f = tf.randomNormal([K, K, CIN, COUT]) as import('@tensorflow/tfjs').Tensor4D;
-      const b = tf.randomNormal([COUT]) as import('@tensorflow/tfjs').Tensor1D;
-      await attempt(rec, `${system} ${FWD}`, () =>
-        put(FWD, system, 1, timeSync(() => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'valid', bias: b }).dispose()).seconds),
-      );
-      const g = tf.grads((ff, bb) => tf.sum(tf.fused.conv2d({ x, filter: ff as typeof f, strides: 1, pad: 'valid', bias: bb })));
-      await attempt(rec, `${system} ${BWD}`, () =>
-        put(BWD, system, 1, timeSync(() => tf.dispose(g([f, b]))).seconds),
-      );
-      tf.dispose([x, f, b]);
-    }
-  }
+  // TensorFlow.js (NHWC)
+  await forEachTfjsBackend(ctx, rec, async (tf, system) => {
+    const x = tf.randomNormal([N, H, W, CIN]) as import('@tensorflow/tfjs').Tensor4D;
+    const f = tf.randomNormal([K, K, CIN, COUT]) as import('@tensorflow/tfjs').Tensor4D;
+    const b = tf.randomNormal([COUT]) as import('@tensorflow/tfjs').Tensor1D;
+    await attempt(rec, `${system} ${FWD}`, () =>
+      put(FWD, system, 1, timeSync(() => tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'valid', bias: b }).dispose()).seconds),
+    );
+    const g = tf.grads((ff, bb) => tf.sum(tf.fused.conv2d({ x, filter: ff as typeof f, strides: 1, pad: 'valid', bias: bb })));
+    await attempt(rec, `${system} ${BWD}`, () =>
+      put(BWD, system, 1, timeSync(() => tf.dispose(g([f, b]))).seconds),
+    );
+    tf.dispose([x, f, b]);
+  });
 
   // PyTorch
   const shape = { n: N, cin: CIN, cout: COUT, k: K, h: H, w: W };

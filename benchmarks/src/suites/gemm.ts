@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { matmul, randn, setDefaultDevice } from '@tensile/core';
-import { loadOrt, loadTfjs, ortSession } from '../lib/jspeers';
+import { forEachTfjsBackend, loadOrt, ortSession } from '../lib/jspeers';
 import { pythonAvailability, runPython, type PyCase } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
 import { loadTensileCpu } from '../lib/tensile';
@@ -75,21 +75,17 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   }
 
   // TensorFlow.js: single-threaded in Node, measured in the first run only.
-  if (ctx.firstRun) {
-    for (const backend of ['wasm', 'cpu'] as const) {
-      const system = `tfjs-${backend}`;
-      const { tf, ...avail } = await loadTfjs(backend);
-      rec.available(system, 1, avail);
-      if (!tf) continue;
-      for (const n of ns.filter((x) => backend === 'wasm' || x <= TFJS_CPU_MAX)) {
-        await attempt(rec, `${system} ${caseName(n)}`, () => {
-          const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
-          put(n, system, 1, timeSync(() => tf.matMul(a, b).dispose()).seconds);
-          a.dispose();
-          b.dispose();
-        });
-      }
+  await forEachTfjsBackend(ctx, rec, async (tf, system, backend) => {
+    for (const n of ns.filter((x) => backend === 'wasm' || x <= TFJS_CPU_MAX)) {
+      await attempt(rec, `${system} ${caseName(n)}`, () => {
+        const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+        put(n, system, 1, timeSync(() => tf.matMul(a, b).dispose()).seconds);
+        a.dispose();
+        b.dispose();
+      });
     }
+  });
+  if (ctx.firstRun) {
     rec.note(`tfjs-cpu limited to n <= ${TFJS_CPU_MAX} and tensile-js to n <= ${JS_MAX} (too slow beyond); TensorFlow.js runs single-threaded in Node`);
   }
 

@@ -16,7 +16,7 @@
  * composed), torch, js-typedarray (copies only; a reference, not a peer).
  */
 import { amax, add, clone, layerNorm, mul, randn, setDefaultDevice, softmax, sum, type Tensor } from '@tensile/core';
-import { loadOrt, loadTfjs, ortSession, type Tf } from '../lib/jspeers';
+import { forEachTfjsBackend, loadOrt, ortSession, type Tf } from '../lib/jspeers';
 import type { OnnxNode } from '../lib/onnx';
 import { pythonAvailability, runPython, type PyCase } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
@@ -166,22 +166,16 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   }
 
   // TensorFlow.js (single-threaded in Node)
-  if (ctx.firstRun) {
-    for (const backend of ['wasm', 'cpu'] as const) {
-      const system = `tfjs-${backend}`;
-      const { tf, ...avail } = await loadTfjs(backend);
-      rec.available(system, 1, avail);
-      if (!tf) continue;
-      for (const c of small.filter((x) => backend !== 'cpu' || !JS_SKIP.has(x.kind))) {
-        await attempt(rec, `${system} ${c.id}`, () => {
-          const op = tfjsOp(tf, c);
-          if (!op) return;
-          put(c, system, 1, timeSync(op.fn).seconds);
-          op.free();
-        });
-      }
+  await forEachTfjsBackend(ctx, rec, async (tf, system, backend) => {
+    for (const c of small.filter((x) => backend !== 'cpu' || !JS_SKIP.has(x.kind))) {
+      await attempt(rec, `${system} ${c.id}`, () => {
+        const op = tfjsOp(tf, c);
+        if (!op) return;
+        put(c, system, 1, timeSync(op.fn).seconds);
+        op.free();
+      });
     }
-  }
+  });
 
   // numpy, PyTorch
   const pyCases: PyCase[] = CASES.map((c) =>

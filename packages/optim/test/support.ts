@@ -116,20 +116,3 @@ export class TinyMLP {
   }
 }
 
-/** torch.nn.utils.clip_grad_norm_ (2-norm or any p): scales grads in place, returns the total norm before clipping. */
-export function clipGradNorm_(params: Tensor[], maxNorm: number, normType = 2): number {
-  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-  if (grads.length === 0) return 0;
-  let total = 0;
-  for (const g of grads) {
-    const v = g.dataSync() as Float32Array;
-    if (normType === Infinity) for (const x of v) total = Math.max(total, Math.abs(x));
-    else for (const x of v) total += Math.abs(x) ** normType;
-  }
-  if (normType !== Infinity) total = total ** (1 / normType);
-  const coef = Math.min(maxNorm / (total + 1e-6), 1);
-  noGrad(() => {
-    for (const g of grads) g.mul_(coef);
-  });
-  return total;
-}
