@@ -10,9 +10,10 @@ const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.u
 // Longest names first: '@tensile/data/node' must win over '@tensile/data'.
 const SOURCES: [RegExp, string][] = [
   [/^@tensile\/data\/node$/, 'packages/data/src/node.ts'],
-  ...['core', 'conformance', 'cpu', 'nn', 'optim', 'data'].map(
+  ...['core', 'conformance', 'cpu', 'nn', 'optim', 'data', 'tokenizers', 'webgpu'].map(
     (p): [RegExp, string] => [new RegExp(`^@tensile/${p}$`), `packages/${p}/src/index.ts`],
   ),
+  [/^@tensile\/app-kit$/, 'apps/kit/src/index.ts'],
 ];
 
 /** defineProject with the shared aliases and defaults; `test` options override the defaults. */

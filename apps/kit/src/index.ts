@@ -1,0 +1,2 @@
+/** Shared parts of the example apps. */
+export {};

@@ -1,0 +1,2 @@
+/** @tensile/tokenizers: Hugging Face tokenizers in TypeScript. */
+export {};

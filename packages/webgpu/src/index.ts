@@ -1,0 +1,2 @@
+/** @tensile/webgpu: the WebGPU backend. */
+export {};

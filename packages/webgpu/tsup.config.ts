@@ -1,0 +1,3 @@
+import { libraryConfig } from '../../config/tsup.library';
+
+export default libraryConfig({});
