@@ -135,15 +135,24 @@ export interface Overrides {
     out: BackendBuffer,
   ): void;
   /**
-   * scaledDotProductAttention forward (inference only: core calls it when no input requires
-   * grad, dropoutP is 0 and the dtype is float32/float64). q [..., L, E], k [..., S, E],
+   * scaledDotProductAttention forward (core calls it when dropoutP is 0 and the dtype is
+   * float32/float64; with gradients only when scaledDotProductAttentionBackward exists too and
+   * the mask needs no gradient). q [..., L, E], k [..., S, E],
    * v [..., S, Ev]: strided views with equal batch shapes (already broadcast, possibly with
    * zero strides). mask (or null): a view of shape [..., L, S], bool (true = may attend) or of
    * q's dtype (added to the scores). isCausal: key j > query i is masked (top-left aligned).
    * out: contiguous [..., L, Ev] = softmax(q k^T * scale + mask) v in q's dtype; a row whose
-   * scores are all masked (-Infinity) gives zeros, matching core's composite.
+   * scores are all masked (-Infinity) gives zeros, matching core's composite. lse (training
+   * only, else null/undefined): contiguous [..., L] in q's dtype, each row's log-sum-exp of the
+   * scaled, masked scores (-Infinity for a fully masked row), for the backward.
    */
-  scaledDotProductAttention?(q: View, k: View, v: View, mask: View | null, isCausal: boolean, scale: number, out: BackendBuffer): void;
+  scaledDotProductAttention?(q: View, k: View, v: View, mask: View | null, isCausal: boolean, scale: number, out: BackendBuffer, lse?: BackendBuffer | null): void;
+  /**
+   * Gradients of scaledDotProductAttention from grad [..., L, Ev] (same batch shape), the same
+   * q, k, v, mask, isCausal, scale and the forward's lse: writes contiguous dq [..., L, E],
+   * dk [..., S, E] and dv [..., S, Ev] (weights recomputed from q, k and lse).
+   */
+  scaledDotProductAttentionBackward?(grad: View, q: View, k: View, v: View, lse: BackendBuffer, mask: View | null, isCausal: boolean, scale: number, dq: BackendBuffer, dk: BackendBuffer, dv: BackendBuffer): void;
   // Optimizers (@tensile/optim looks them up by name; see FusedOptimizerKernel).
   /** SGD (momentum, dampening, nesterov, weightDecay, maximize); state `momentumBuffer` when momentum != 0. */
   fusedSgd?: FusedOptimizerKernel;

@@ -90,6 +90,7 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
         InstanceMethod("crossEntropy", &CpuAddon::CrossEntropy),
         InstanceMethod("embedding", &CpuAddon::Embedding),
         InstanceMethod("scaledDotProductAttention", &CpuAddon::ScaledDotProductAttention),
+        InstanceMethod("scaledDotProductAttentionBackward", &CpuAddon::ScaledDotProductAttentionBackward),
         InstanceMethod("memoryInfo", &CpuAddon::MemoryInfo),
         InstanceMethod("trim", &CpuAddon::Trim),
         InstanceMethod("setPoolLimit", &CpuAddon::SetPoolLimit),
@@ -519,7 +520,7 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
     });
   }
 
-  // [q] [k] [v] hasMask [mask] causal scale out (attention.cc)
+  // [q] [k] [v] hasMask [mask] causal scale out lse-or-0 (attention.cc)
   void ScaledDotProductAttention(const Napi::CallbackInfo& info) {
     guard(info.Env(), [&] {
       Reader r = reader();
@@ -531,7 +532,29 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
       if (has_m) m = r.view();
       const bool causal = r.n() != 0;
       const double scale = r.f();
-      k_sdpa(q, k, v, has_m ? &m : nullptr, causal, scale, r.p());
+      void* out = r.p();
+      k_sdpa(q, k, v, has_m ? &m : nullptr, causal, scale, out, r.p());
+    });
+  }
+
+  // [grad] [q] [k] [v] lse hasMask [mask] causal scale dq dk dv (attention.cc)
+  void ScaledDotProductAttentionBackward(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View g = r.view();
+      const View q = r.view();
+      const View k = r.view();
+      const View v = r.view();
+      const void* lse = r.p();
+      View m;
+      const bool has_m = r.n() != 0;
+      if (has_m) m = r.view();
+      const bool causal = r.n() != 0;
+      const double scale = r.f();
+      void* dq = r.p();
+      void* dk = r.p();
+      void* dv = r.p();
+      k_sdpa_backward(g, q, k, v, lse, has_m ? &m : nullptr, causal, scale, dq, dk, dv);
     });
   }
 

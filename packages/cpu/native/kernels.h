@@ -111,7 +111,13 @@ void k_cross_entropy(const View& x, const View& target, const View* weight, int6
 void k_embedding(const View& weight, const View& index, void* out);
 // attention.cc: q [..., L, E], k [..., S, E], v [..., S, Ev], mask [..., L, S] (bool or q's dtype;
 // may be null) with equal batch shapes, float32/float64; out contiguous [..., L, Ev].
-void k_sdpa(const View& q, const View& k, const View& v, const View* mask, bool causal, double scale, void* out);
+// lse (may be null): contiguous [..., L] log-sum-exp of each scaled, masked score row (-inf when
+// fully masked), kept for the backward.
+void k_sdpa(const View& q, const View& k, const View& v, const View* mask, bool causal, double scale, void* out,
+            void* lse);
+// g [..., L, Ev] (grad of out), lse from k_sdpa; dq, dk, dv contiguous [..., L, E], [..., S, E], [..., S, Ev].
+void k_sdpa_backward(const View& g, const View& q, const View& k, const View& v, const void* lse, const View* mask,
+                     bool causal, double scale, void* dq, void* dk, void* dv);
 
 // ---- per-ISA libraries (isa_avx2.cc, isa_avx512.cc): the flags they were built with ----
 int isa_lib_avx2_level();

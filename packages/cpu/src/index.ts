@@ -220,15 +220,30 @@ export class CpuBackend implements Backend {
       this.m[k] = buf(out, 'embedding').ptr;
       this.native.embedding();
     },
-    // attention.cc: float32/float64 inference forward
-    scaledDotProductAttention: (q, k, v, mask, isCausal, scale, out) => {
-      let k2 = this.view(this.view(this.view(0, q, 'scaledDotProductAttention'), k, 'scaledDotProductAttention'), v, 'scaledDotProductAttention');
+    // attention.cc: float32/float64 forward (lse kept for training) and backward
+    scaledDotProductAttention: (q, k, v, mask, isCausal, scale, out, lse) => {
+      const op = 'scaledDotProductAttention';
+      let k2 = this.view(this.view(this.view(0, q, op), k, op), v, op);
       this.m[k2++] = mask ? 1 : 0;
-      if (mask) k2 = this.view(k2, mask, 'scaledDotProductAttention');
+      if (mask) k2 = this.view(k2, mask, op);
       this.m[k2++] = isCausal ? 1 : 0;
       this.m[k2++] = scale;
-      this.m[k2] = buf(out, 'scaledDotProductAttention').ptr;
+      this.m[k2++] = buf(out, op).ptr;
+      this.m[k2] = lse ? buf(lse, op).ptr : 0;
       this.native.scaledDotProductAttention();
+    },
+    scaledDotProductAttentionBackward: (grad, q, k, v, lse, mask, isCausal, scale, dq, dk, dv) => {
+      const op = 'scaledDotProductAttentionBackward';
+      let k2 = this.view(this.view(this.view(this.view(0, grad, op), q, op), k, op), v, op);
+      this.m[k2++] = buf(lse, op).ptr;
+      this.m[k2++] = mask ? 1 : 0;
+      if (mask) k2 = this.view(k2, mask, op);
+      this.m[k2++] = isCausal ? 1 : 0;
+      this.m[k2++] = scale;
+      this.m[k2++] = buf(dq, op).ptr;
+      this.m[k2++] = buf(dk, op).ptr;
+      this.m[k2] = buf(dv, op).ptr;
+      this.native.scaledDotProductAttentionBackward();
     },
     // conv.cc / pooling.cc: float32 and float64
     conv2d: (x, weight, bias, p, out) => {

@@ -106,6 +106,7 @@ export interface Addon {
   embedding(): void;
   /** attention.cc: fused scaled-dot-product attention forward. */
   scaledDotProductAttention(): void;
+  scaledDotProductAttentionBackward(): void;
   conv2d(): void;
   conv2dBackwardInput(): void;
   conv2dBackwardWeight(): void;

@@ -1,9 +1,9 @@
 // The cpu backend's fused scaledDotProductAttention forward (native/attention.cc) against the
 // JS backend's composite on the same random data: causal, bool / float / broadcast masks, fully
-// masked rows, non-contiguous q/k/v, grouped-query heads, float32 and float64. The override only
-// runs for inference (no input requires grad, dropoutP 0): with gradients core keeps the composite.
+// masked rows, non-contiguous q/k/v, grouped-query heads, float32 and float64; and its fused
+// training path (forward keeping the log-sum-exp + backward kernel) against the composite's gradients.
 import '@tensile/cpu';
-import { getBackend, noGrad, scaledDotProductAttention, tensor, type DType, type Tensor } from '@tensile/core';
+import { getBackend, gradcheck, gradgradcheck, noGrad, scaledDotProductAttention, tensor, type DType, type Tensor } from '@tensile/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 function rng(seed: number): () => number {
@@ -166,20 +166,76 @@ describe('cpu fused scaledDotProductAttention', () => {
     });
   }
 
-  it('keeps the composite when gradients are needed or dropout is on, and matches it', () => {
+  it('uses the fused training path when gradients are needed, and the composite with dropout', () => {
     const { c } = qkv('float32', 90, [2], 5, 6, 4, 3);
     const s = spy();
+    const b = vi.spyOn(cpu.overrides!, 'scaledDotProductAttentionBackward');
     s.mockClear();
     const qg = c[0]!.detach().requiresGrad_(true);
     const y = scaledDotProductAttention(qg, c[1]!, c[2]!, { isCausal: true });
-    expect(s).not.toHaveBeenCalled();
+    expect(s).toHaveBeenCalledTimes(1);
     y.sum().backward();
+    expect(b).toHaveBeenCalledTimes(1);
     expect(qg.grad).toBeTruthy();
     const yf = noGrad(() => scaledDotProductAttention(qg, c[1]!, c[2]!, { isCausal: true }));
-    expect(s).toHaveBeenCalledTimes(1);
-    const a = Array.from(y.dataSync() as Float32Array), b = Array.from(yf.dataSync() as Float32Array);
-    a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThan(1e-6));
-    scaledDotProductAttention(c[0]!, c[1]!, c[2]!, { dropoutP: 0.5 });
-    expect(s).toHaveBeenCalledTimes(1);
+    expect(s).toHaveBeenCalledTimes(2);
+    const a = Array.from(y.dataSync() as Float32Array), bb = Array.from(yf.dataSync() as Float32Array);
+    a.forEach((x, i) => expect(Math.abs(x - bb[i]!)).toBeLessThan(1e-6));
+    scaledDotProductAttention(qg, c[1]!, c[2]!, { dropoutP: 0.5 });
+    expect(s).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('cpu fused scaledDotProductAttention backward', () => {
+  /** Gradients of sum(y * w) w.r.t. q, k, v on cpu (fused) and js (composite), compared. */
+  function checkGrads(what: string, dtype: DType, shapes: [number[], number[], number[]], opts: (m: Tensor | null) => Opts, mask?: [Tensor, Tensor], nonContiguous = false) {
+    const bspy = vi.spyOn(cpu.overrides!, 'scaledDotProductAttentionBackward');
+    bspy.mockClear();
+    const [q, k, v] = shapes.map((sh, i) => pair(sh, dtype, 200 + i * 7));
+    const outs: Tensor[][] = [];
+    for (const dev of [0, 1] as const) {
+      const leaf = (t: Tensor) => (nonContiguous ? t.transpose(-2, -1).contiguous().transpose(-2, -1) : t).detach().requiresGrad_(true);
+      const ins = [q![dev], k![dev], v![dev]].map((t) => leaf(t));
+      const y = scaledDotProductAttention(ins[0]!, ins[1]!, ins[2]!, opts(mask ? mask[dev] : null));
+      const w = pair(y.shape as number[], dtype, 999)[dev];
+      y.mul(w).sum().backward();
+      outs.push([y, ...ins.map((t) => t.grad!)]);
+    }
+    expect(bspy, `${what}: fused backward used`).toHaveBeenCalledTimes(1);
+    ['out', 'dq', 'dk', 'dv'].forEach((n, i) => close(outs[0]![i]!, outs[1]![i]!, `${what} ${n}`));
+  }
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    describe(dtype, () => {
+      it('no mask, 3-D and 4-D, custom scale', () => {
+        checkGrads('3d', dtype, [[2, 5, 4], [2, 6, 4], [2, 6, 3]], () => ({}));
+        checkGrads('4d', dtype, [[2, 3, 7, 8], [2, 3, 7, 8], [2, 3, 7, 8]], () => ({ scale: 0.3 }));
+      });
+      it('causal', () => {
+        checkGrads('causal L<S', dtype, [[2, 4, 4], [2, 6, 4], [2, 6, 5]], () => ({ isCausal: true }));
+        checkGrads('causal L>S', dtype, [[2, 6, 4], [2, 4, 4], [2, 4, 5]], () => ({ isCausal: true }));
+      });
+      it('bool mask with fully masked rows, float mask', () => {
+        const m = boolPair([2, 5, 6], 31, 0.6);
+        checkGrads('bool', dtype, [[2, 5, 4], [2, 6, 4], [2, 6, 3]], (x) => ({ attnMask: x }), m);
+        const v = Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? -Infinity : (i % 5) * 0.1));
+        for (let j = 6; j < 12; j++) v[j] = -Infinity; // row 1 fully masked
+        const fm: [Tensor, Tensor] = [tensor(v, { dtype, device: 'cpu' }).reshape([5, 6]), tensor(v, { dtype, device: 'js' }).reshape([5, 6])];
+        checkGrads('float', dtype, [[2, 5, 4], [2, 6, 4], [2, 6, 3]], (x) => ({ attnMask: x }), fm);
+      });
+      it('broadcast batch dims and grouped-query heads sum gradients back', () => {
+        checkGrads('broadcast k, v', dtype, [[3, 2, 5, 4], [1, 2, 6, 4], [2, 6, 3]], () => ({}));
+        checkGrads('gqa', dtype, [[2, 4, 5, 4], [2, 2, 6, 4], [2, 1, 6, 3]], () => ({ enableGqa: true }));
+      });
+      it('non-contiguous operands', () => {
+        checkGrads('strided', dtype, [[2, 5, 4], [2, 6, 4], [2, 6, 3]], () => ({ isCausal: true }), undefined, true);
+      });
+    });
+  }
+  it('gradcheck and gradgradcheck (float64) through the fused path', () => {
+    const mk = (sh: number[], seed: number) => pair(sh, 'float64', seed, 1)[0].detach().requiresGrad_(true);
+    const q = mk([2, 3, 4], 1), k = mk([2, 5, 4], 2), v = mk([2, 5, 3], 3);
+    const f = (a: Tensor, b: Tensor, c: Tensor) => scaledDotProductAttention(a, b, c, { isCausal: true });
+    expect(gradcheck(f, [q, k, v])).toBe(true);
+    expect(gradgradcheck(f, [q, k, v])).toBe(true);
   });
 });

@@ -1,15 +1,15 @@
 /** torch.nn.functional.scaled_dot_product_attention, composed from differentiable ops. */
 import { noGrad } from '../../autograd/grad-mode.js';
-import { needsGrad } from '../../autograd/record.js';
+import { needsGrad, record } from '../../autograd/record.js';
 import { isFloating } from '../../dtype.js';
 import { broadcastShapes, fmtShape } from '../../shape.js';
 import { Tensor, tidy } from '../../tensor.js';
 import { cast } from '../copy.js';
 import { arange } from '../creation.js';
 import { backendOf, empty } from '../dispatch.js';
-import { add, mul, where } from '../elementwise.js';
+import { add, mul, sub, where } from '../elementwise.js';
 import { matmul } from '../linalg.js';
-import { amax } from '../reduction.js';
+import { amax, sum, sumToShape } from '../reduction.js';
 import { expand, reshape, transpose, unsqueeze } from '../views.js';
 import { dropout, softmax } from './normalization.js';
 
@@ -77,7 +77,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   }
   const sc = scale ?? 1 / Math.sqrt(e);
   const fused = be.overrides?.scaledDotProductAttention;
-  if (fused && dropoutP === 0 && (q.dtype === 'float32' || q.dtype === 'float64') && !needsGrad(q, k, v, attnMask)) {
+  const floatOk = q.dtype === 'float32' || q.dtype === 'float64';
+  if (fused && be.overrides?.scaledDotProductAttentionBackward && dropoutP === 0 && floatOk && needsGrad(q, k, v) && !attnMask?.requiresGrad) {
+    return sdpaFusedTraining(q, k, v, attnMask, isCausal, sc, rep as [number, number]);
+  }
+  if (fused && dropoutP === 0 && floatOk && !needsGrad(q, k, v, attnMask)) {
     // Inference: the backend's fused forward on views broadcast to one batch shape.
     return tidy(() => {
       const kk = repeatHeads(k, rep[0]!), vv = repeatHeads(v, rep[1]!);
@@ -116,4 +120,93 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     if (dropoutP > 0) attn = dropout(attn, dropoutP, true);
     return matmul(attn, vv);
   });
+}
+
+/**
+ * Training path through the backend's fused forward (which keeps each row's log-sum-exp) and
+ * fused backward. Operands are broadcast to one batch shape; the node sums the gradients back
+ * over broadcast dims and repeated (grouped-query) heads. When the gradient itself must be
+ * differentiable (double backward) or the backward override is missing, it uses
+ * sdpaGradsComposite instead.
+ */
+function sdpaFusedTraining(q: Tensor, k: Tensor, v: Tensor, attnMask: Tensor | null, isCausal: boolean, sc: number, rep: [number, number]): Tensor {
+  const op = 'scaledDotProductAttention';
+  const be = q.storage.backend;
+  const l = q.shape[q.ndim - 2]!, e = q.shape[q.ndim - 1]!, s = k.shape[k.ndim - 2]!, ev = v.shape[v.ndim - 1]!;
+  const hk = rep[0] > 1 ? k.shape[k.ndim - 3]! : 0, hv = rep[1] > 1 ? v.shape[v.ndim - 3]! : 0;
+  const { out, lse, batch, mask } = noGrad(() => tidy(() => {
+    const kk = repeatHeads(k, rep[0]), vv = repeatHeads(v, rep[1]);
+    const lead = (t: Tensor) => t.shape.slice(0, -2);
+    const batch = broadcastShapes(op, lead(q), lead(kk), lead(vv), attnMask ? broadcastShapes(op, attnMask.shape, [l, s]).slice(0, -2) : []);
+    const out = empty(be, q.dtype, [...batch, l, ev]);
+    const lse = empty(be, q.dtype, [...batch, l]);
+    const mask = attnMask ? (attnMask.dtype === 'bool' ? attnMask : cast(attnMask, q.dtype)) : null;
+    if (out.numel > 0) {
+      const mb = mask ? expand(mask, [...batch, l, s]) : null;
+      be.overrides!.scaledDotProductAttention!(expand(q, [...batch, l, e])._view(op), expand(kk, [...batch, s, e])._view(op), expand(vv, [...batch, s, ev])._view(op), mb ? mb._view(op) : null, isCausal, sc, out.storage.buf, lse.storage.buf);
+    }
+    return { out, lse, batch, mask };
+  }));
+  // Reduce a gradient at the broadcast shape back to an operand's (heads repeated r times).
+  const reduceTo = (g: Tensor, t: Tensor, r: number, h: number): Tensor => {
+    let x = g;
+    if (r > 1) {
+      const sh = g.shape;
+      x = sum(reshape(g, [...sh.slice(0, -3), h, r, ...sh.slice(-2)]), -3);
+    }
+    return sumToShape(x, t.shape);
+  };
+  const saved = mask ? [q, k, v, lse, mask] : [q, k, v, lse];
+  record('ScaledDotProductAttentionBackward', [q, k, v], [out], ([g], sv) => {
+    const [qs, ks, vs, ls] = sv as [Tensor, Tensor, Tensor, Tensor];
+    const ms = mask ? sv[4]! : null;
+    const bo = g!.storage.backend.overrides;
+    return tidy(() => {
+      const kk = repeatHeads(ks, rep[0]), vv = repeatHeads(vs, rep[1]);
+      const qb = expand(qs, [...batch, l, e]), kb = expand(kk, [...batch, s, e]), vb = expand(vv, [...batch, s, ev]);
+      const mb = ms ? expand(ms, [...batch, l, s]) : null;
+      let dq: Tensor, dk: Tensor, dv: Tensor;
+      if (needsGrad(g, qs, ks, vs) || !bo?.scaledDotProductAttentionBackward || g!.dtype !== qs.dtype) {
+        [dq, dk, dv] = sdpaGradsComposite(g!, qb, kb, vb, mb, isCausal, sc);
+      } else {
+        dq = empty(be, q.dtype, [...batch, l, e]);
+        dk = empty(be, q.dtype, [...batch, s, e]);
+        dv = empty(be, q.dtype, [...batch, s, ev]);
+        if (dq.numel + dk.numel + dv.numel > 0) {
+          bo.scaledDotProductAttentionBackward(g!._view(op), qb._view(op), kb._view(op), vb._view(op), ls.storage.buf, mb ? mb._view(op) : null, isCausal, sc, dq.storage.buf, dk.storage.buf, dv.storage.buf);
+        }
+      }
+      return [sumToShape(dq, qs.shape), reduceTo(dk, ks, rep[0], hk), reduceTo(dv, vs, rep[1], hv)];
+    });
+  }, saved);
+  lse.dispose();
+  if (mask && mask !== attnMask) mask.dispose();
+  return out;
+}
+
+/**
+ * scaledDotProductAttention's gradients from differentiable ops, for q, k, v (and the mask)
+ * already at the broadcast batch shape: P = softmax(scores), dv = P^T g, dS = P (g v^T - rowsum),
+ * dq = scale dS k, dk = scale dS^T q.
+ */
+function sdpaGradsComposite(g: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, isCausal: boolean, sc: number): [Tensor, Tensor, Tensor] {
+  const l = q.shape[q.ndim - 2]!, s = k.shape[k.ndim - 2]!;
+  let scores = mul(matmul(q, transpose(k, -2, -1)), sc);
+  if (isCausal) {
+    const causal = noGrad(() => arange(s, undefined, 1, { device: q.device }).reshape([1, s]).le(arange(l, undefined, 1, { device: q.device }).reshape([l, 1])));
+    scores = where(causal, scores, -Infinity);
+  } else if (mask) {
+    scores = mask.dtype === 'bool' ? where(mask, scores, -Infinity) : add(scores, mask);
+  }
+  let p: Tensor;
+  if ((isCausal || mask) && scores.numel > 0) {
+    const dead = noGrad(() => amax(scores, -1, true).eq(-Infinity));
+    p = where(dead, 0, softmax(where(dead, 0, scores), -1));
+  } else {
+    p = softmax(scores, -1);
+  }
+  const dv = matmul(transpose(p, -2, -1), g);
+  const dp = matmul(g, transpose(v, -2, -1));
+  const ds = mul(mul(p, sub(dp, sum(mul(p, dp), -1, true))), sc);
+  return [matmul(ds, k), matmul(transpose(ds, -2, -1), q), dv];
 }
