@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fused.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -30,6 +31,33 @@ inline void gemm(int64_t m, int64_t n, int64_t k, const double* A, int64_t rsa, 
                  int64_t rsb, int64_t csb, double* C, int64_t ldc) {
   dgemm(m, n, k, A, rsa, csa, B, rsb, csb, C, ldc);
 }
+
+// Row max (NaN propagates, as the composite's amax / softmax) and row[j] = exp(row[j] - m) in
+// place, returning the sum: float32 through the active ISA's vectorised row kernels.
+inline double row_max(const double* row, int64_t n) {
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < n; j++) {
+    if (std::isnan(row[j])) return row[j];
+    mx = std::max(mx, row[j]);
+  }
+  return mx;
+}
+inline float row_max(const float* row, int64_t n) {
+  const float m = fused_f32().max_of_row(row, n);
+  if (m != m) return m;
+  for (int64_t j = 0; j < n; j++)
+    if (row[j] != row[j]) return row[j];
+  return m;
+}
+inline double exp_sub(double* row, int64_t n, double m) {
+  double sum = 0;
+  for (int64_t j = 0; j < n; j++) {
+    row[j] = std::exp(row[j] - m);
+    sum += row[j];
+  }
+  return sum;
+}
+inline float exp_sub(float* row, int64_t n, float m) { return fused_f32().exp_sub_row(row, row, n, m); }
 
 // Element offset of batch index b (row-major over the nb leading dims of shape) in view x.
 inline int64_t batch_offset(const View& x, const int64_t* shape, int nb, int64_t b) {
@@ -95,24 +123,13 @@ void sdpa(const View& q, const View& k, const View& v, const View* mask, bool ca
           const T* m = mf + i * mr;
           for (int64_t j = 0; j < S; j++) row[j] += m[j * mc];
         }
-        T mx = ninf;
-        for (int64_t j = 0; j < S; j++) {
-          if (std::isnan(row[j])) {  // NaN propagates (as the composite's amax / softmax)
-            mx = row[j];
-            break;
-          }
-          mx = std::max(mx, row[j]);
-        }
+        const T mx = row_max(row, S);
         if (mx == ninf) {
           std::fill(row, row + S, T(0));
           if (lse) lse[b * L + i] = ninf;
           continue;
         }
-        T sum = 0;
-        for (int64_t j = 0; j < S; j++) {
-          row[j] = std::exp(row[j] - mx);
-          sum += row[j];
-        }
+        const T sum = exp_sub(row, S, mx);
         if (lse) lse[b * L + i] = mx + std::log(sum);
         const T inv = T(1) / sum;
         for (int64_t j = 0; j < S; j++) row[j] *= inv;
@@ -190,8 +207,9 @@ void sdpa_backward(const View& g, const View& q, const View& k, const View& v, c
           } else if (mf) {
             s += mf[i * mr + j * mc];
           }
-          row[j] = std::exp(s - l);
+          row[j] = s;
         }
+        exp_sub(row, S, l);
       }
       // dv [S, Ev] = P^T [S, L] * g [L, Ev]
       if (Ev > 0) gemm(S, Ev, L, P, 1, S, gb, gr, gc, dvb, Ev);

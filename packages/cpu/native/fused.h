@@ -22,7 +22,10 @@ namespace tensile {
   /* rows of n floats: (x - mean) * rstd [* w] [+ b]; w, b may be null */                             \
   void layernorm_rows(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t n, float eps); \
   /* log(sum(exp(x - max))) + max of n contiguous floats, in double */                                \
-  double logsumexp_row(const float* x, int64_t n, double* max_out);
+  double logsumexp_row(const float* x, int64_t n, double* max_out);                                 \
+  /* max of n floats (NaN ignored); y = exp(x - m) for x - m <= 0, returning the sum */              \
+  float max_of_row(const float* x, int64_t n);                                                        \
+  float exp_sub_row(const float* x, float* y, int64_t n, float m);
 
 namespace fused_base { TENSILE_FUSED_DECLS }
 namespace fused_avx2 { TENSILE_FUSED_DECLS }
@@ -33,6 +36,8 @@ struct FusedF32 {
   decltype(&fused_base::softmax_cols) softmax_cols;
   decltype(&fused_base::layernorm_rows) layernorm_rows;
   decltype(&fused_base::logsumexp_row) logsumexp_row;
+  decltype(&fused_base::max_of_row) max_of_row;
+  decltype(&fused_base::exp_sub_row) exp_sub_row;
 };
 // The row kernels of the active ISA.
 const FusedF32& fused_f32();

@@ -25,12 +25,12 @@ namespace fused_base {
 
 const FusedF32& fused_f32() {
   static const FusedF32 base{fused_base::softmax_rows, fused_base::softmax_cols, fused_base::layernorm_rows,
-                             fused_base::logsumexp_row};
+                             fused_base::logsumexp_row, fused_base::max_of_row, fused_base::exp_sub_row};
 #if defined(__x86_64__)
   static const FusedF32 avx2{fused_avx2::softmax_rows, fused_avx2::softmax_cols, fused_avx2::layernorm_rows,
-                             fused_avx2::logsumexp_row};
+                             fused_avx2::logsumexp_row, fused_avx2::max_of_row, fused_avx2::exp_sub_row};
   static const FusedF32 avx512{fused_avx512::softmax_rows, fused_avx512::softmax_cols, fused_avx512::layernorm_rows,
-                               fused_avx512::logsumexp_row};
+                               fused_avx512::logsumexp_row, fused_avx512::max_of_row, fused_avx512::exp_sub_row};
   switch (active_isa()) {
     case Isa::Avx512: return avx512;
     case Isa::Avx2: return avx2;
