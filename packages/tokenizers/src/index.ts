@@ -1,2 +1,8 @@
 /** @tensile/tokenizers: Hugging Face tokenizers in TypeScript. */
-export {};
+export { Tokenizer, cleanUpTokenization } from './tokenizer.js';
+export type { EncodeOptions, DecodeOptions, AddedTokenInput, PaddingOptions, TruncationOptions, FromJSONOptions } from './tokenizer.js';
+export type { Encoding, PaddingParams, TruncationParams, TruncationStrategy, Direction } from './encoding.js';
+export type { AddedToken } from './added.js';
+export { AutoTokenizer } from './auto.js';
+export { TokenizerError } from './errors.js';
+export * from './legacy.js';

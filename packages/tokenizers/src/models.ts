@@ -1,0 +1,633 @@
+/** Models: WordPiece, BPE, Unigram, WordLevel (Hugging Face's tokenization algorithms). */
+import { JsonReader, joinPath } from './errors.js';
+
+/** Where a model writes its tokens: ids, strings and [start, end) in the piece's normalized text. */
+export class TokenSink {
+  ids: number[] = [];
+  tokens: string[] = [];
+  starts: number[] = [];
+  ends: number[] = [];
+  push(id: number, token: string, start: number, end: number): void {
+    this.ids.push(id);
+    this.tokens.push(token);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+}
+
+export interface Model {
+  readonly type: string;
+  /** Tokenize one pre-tokenized piece; offsets are UTF-16 indices into `s`. */
+  tokenize(s: string, out: TokenSink): void;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+  getVocab(): Map<string, number>;
+  getVocabSize(): number;
+  toJSON(): object;
+}
+
+const CACHE_CAPACITY = 10_000;
+
+/** A cached tokenization of one word: ids, token strings and offsets relative to the word. */
+interface Cached {
+  ids: number[];
+  tokens: string[];
+  starts: number[];
+  ends: number[];
+}
+
+function emit(c: Cached, out: TokenSink): void {
+  for (let i = 0; i < c.ids.length; i++) out.push(c.ids[i]!, c.tokens[i]!, c.starts[i]!, c.ends[i]!);
+}
+
+function parseVocabObject(r: JsonReader, v: unknown, path: string): { vocab: Map<string, number>; byId: string[] } {
+  const o = r.obj(v, path);
+  const vocab = new Map<string, number>();
+  const byId: string[] = [];
+  for (const k in o) {
+    const id = o[k];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      if (typeof id === 'number') r.fail(joinPath(path, k), `expected a non-negative integer id, got ${id}`);
+      r.expected(joinPath(path, k), 'a number', id);
+    }
+    vocab.set(k, id);
+    byId[id] = k;
+  }
+  return { vocab, byId };
+}
+
+function vocabToObject(vocab: Map<string, number>): Record<string, number> {
+  const entries = [...vocab.entries()].sort((a, b) => a[1] - b[1]);
+  const o: Record<string, number> = {};
+  for (const [k, v] of entries) o[k] = v;
+  return o;
+}
+
+export class WordPiece implements Model {
+  readonly type = 'WordPiece';
+  private cache = new Map<string, Cached>();
+  constructor(
+    readonly vocab: Map<string, number>,
+    readonly byId: string[],
+    readonly unkToken: string,
+    readonly prefix: string,
+    readonly maxInputCharsPerWord: number,
+  ) {}
+
+  tokenize(s: string, out: TokenSink): void {
+    const hit = this.cache.get(s);
+    if (hit) return emit(hit, out);
+    const c = this.compute(s);
+    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+    this.cache.set(s, c);
+    emit(c, out);
+  }
+
+  private unk(s: string): Cached {
+    const id = this.vocab.get(this.unkToken);
+    if (id === undefined) throw new Error(`WordPiece: unk token ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
+    return { ids: [id], tokens: [this.unkToken], starts: [0], ends: [s.length] };
+  }
+
+  private compute(s: string): Cached {
+    let chars = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!(c >= 0xdc00 && c < 0xe000)) chars++;
+    }
+    if (chars > this.maxInputCharsPerWord) return this.unk(s);
+    const res: Cached = { ids: [], tokens: [], starts: [], ends: [] };
+    let start = 0;
+    while (start < s.length) {
+      let end = s.length;
+      let found = false;
+      while (start < end) {
+        const sub = start > 0 ? this.prefix + s.slice(start, end) : s.slice(start, end);
+        const id = this.vocab.get(sub);
+        if (id !== undefined) {
+          res.ids.push(id);
+          res.tokens.push(sub);
+          res.starts.push(start);
+          res.ends.push(end);
+          found = true;
+          break;
+        }
+        const last = s.charCodeAt(end - 1);
+        end -= last >= 0xdc00 && last < 0xe000 && end - 2 >= start ? 2 : 1;
+      }
+      if (!found) return this.unk(s);
+      start = end;
+    }
+    return res;
+  }
+
+  tokenToId(t: string): number | undefined {
+    return this.vocab.get(t);
+  }
+  idToToken(id: number): string | undefined {
+    return this.byId[id];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+  getVocabSize(): number {
+    return this.vocab.size;
+  }
+  toJSON(): object {
+    return {
+      type: 'WordPiece',
+      unk_token: this.unkToken,
+      continuing_subword_prefix: this.prefix,
+      max_input_chars_per_word: this.maxInputCharsPerWord,
+      vocab: vocabToObject(this.vocab),
+    };
+  }
+}
+
+export class WordLevel implements Model {
+  readonly type = 'WordLevel';
+  constructor(
+    readonly vocab: Map<string, number>,
+    readonly byId: string[],
+    readonly unkToken: string,
+  ) {}
+  tokenize(s: string, out: TokenSink): void {
+    const id = this.vocab.get(s);
+    if (id !== undefined) return out.push(id, s, 0, s.length);
+    const unk = this.vocab.get(this.unkToken);
+    if (unk === undefined) throw new Error(`WordLevel: unk token ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
+    out.push(unk, this.unkToken, 0, s.length);
+  }
+  tokenToId(t: string): number | undefined {
+    return this.vocab.get(t);
+  }
+  idToToken(id: number): string | undefined {
+    return this.byId[id];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+  getVocabSize(): number {
+    return this.vocab.size;
+  }
+  toJSON(): object {
+    return { type: 'WordLevel', vocab: vocabToObject(this.vocab), unk_token: this.unkToken };
+  }
+}
+
+export interface BPEOptions {
+  dropout: number | null;
+  unkToken: string | null;
+  continuingSubwordPrefix: string | null;
+  endOfWordSuffix: string | null;
+  fuseUnk: boolean;
+  byteFallback: boolean;
+  ignoreMerges: boolean;
+}
+
+export class BPE implements Model {
+  readonly type = 'BPE';
+  /** (left id * stride + right id) -> rank. */
+  private readonly mergeRank = new Map<number, number>();
+  /** rank -> merged id. */
+  private readonly mergeNew: Int32Array;
+  private readonly stride: number;
+  private cache = new Map<string, Cached>();
+
+  constructor(
+    readonly vocab: Map<string, number>,
+    readonly byId: string[],
+    /** Merges as [left, right] pairs, in rank order. */
+    readonly merges: [string, string][],
+    readonly opts: BPEOptions,
+    r?: JsonReader,
+    path = 'model.merges',
+  ) {
+    this.stride = Math.max(byId.length, 1);
+    this.mergeNew = new Int32Array(merges.length);
+    const prefixLen = opts.continuingSubwordPrefix ? opts.continuingSubwordPrefix.length : 0;
+    for (let i = 0; i < merges.length; i++) {
+      const [a, b] = merges[i]!;
+      const ia = vocab.get(a);
+      const ib = vocab.get(b);
+      const fail = (msg: string): never => {
+        if (r) r.fail(joinPath(path, i), msg);
+        throw new Error(`${path}[${i}]: ${msg}`);
+      };
+      if (ia === undefined) fail(`merge token ${JSON.stringify(a)} is not in the vocabulary`);
+      if (ib === undefined) fail(`merge token ${JSON.stringify(b)} is not in the vocabulary`);
+      const merged = a + b.slice(prefixLen);
+      const im = vocab.get(merged);
+      if (im === undefined) fail(`merged token ${JSON.stringify(merged)} is not in the vocabulary`);
+      const key = ia! * this.stride + ib!;
+      this.mergeRank.set(key, i); // a repeated pair keeps its last rank, as in Hugging Face
+      this.mergeNew[i] = im!;
+    }
+  }
+
+  tokenize(s: string, out: TokenSink): void {
+    if (s.length === 0) return;
+    const cacheable = !this.opts.dropout;
+    if (cacheable) {
+      const hit = this.cache.get(s);
+      if (hit) return emit(hit, out);
+    }
+    const c = this.compute(s);
+    if (cacheable) {
+      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+      this.cache.set(s, c);
+    }
+    emit(c, out);
+  }
+
+  private compute(w: string): Cached {
+    const o = this.opts;
+    if (o.ignoreMerges) {
+      const id = this.vocab.get(w);
+      if (id !== undefined) return { ids: [id], tokens: [w], starts: [0], ends: [w.length] };
+    }
+    const ids: number[] = [];
+    const lens: number[] = [];
+    let unkId = -1;
+    let unkLen = 0;
+    const unkVocab = o.unkToken !== null ? this.vocab.get(o.unkToken) : undefined;
+    for (let i = 0; i < w.length; ) {
+      const cp = w.codePointAt(i)!;
+      const len = cp > 0xffff ? 2 : 1;
+      const isFirst = i === 0;
+      i += len;
+      const isLast = i === w.length;
+      let sym = w.slice(i - len, i);
+      if (!isFirst && o.continuingSubwordPrefix) sym = o.continuingSubwordPrefix + sym;
+      if (isLast && o.endOfWordSuffix) sym = sym + o.endOfWordSuffix;
+      const id = this.vocab.get(sym);
+      if (id !== undefined) {
+        if (unkId >= 0) {
+          ids.push(unkId);
+          lens.push(unkLen);
+          unkId = -1;
+        }
+        ids.push(id);
+        lens.push(len);
+        continue;
+      }
+      if (o.byteFallback) {
+        const bytes = new TextEncoder().encode(sym);
+        const bids: number[] = [];
+        for (const b of bytes) {
+          const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+          if (bid === undefined) break;
+          bids.push(bid);
+        }
+        if (bids.length === bytes.length) {
+          if (unkId >= 0) {
+            ids.push(unkId);
+            lens.push(unkLen);
+            unkId = -1;
+          }
+          // Every byte token spans the whole character (zero-width after the first).
+          for (let k = 0; k < bids.length; k++) {
+            ids.push(bids[k]!);
+            lens.push(k === 0 ? len : 0);
+          }
+          continue;
+        }
+      }
+      if (o.unkToken !== null) {
+        if (unkVocab === undefined) throw new Error(`BPE: unk token ${JSON.stringify(o.unkToken)} is not in the vocabulary`);
+        if (unkId >= 0 && o.fuseUnk) unkLen += len;
+        else {
+          if (unkId >= 0) {
+            ids.push(unkId);
+            lens.push(unkLen);
+          }
+          unkId = unkVocab;
+          unkLen = len;
+        }
+      }
+    }
+    if (unkId >= 0) {
+      ids.push(unkId);
+      lens.push(unkLen);
+    }
+    this.mergeAll(ids, lens);
+    const res: Cached = { ids, tokens: new Array<string>(ids.length), starts: new Array<number>(ids.length), ends: new Array<number>(ids.length) };
+    let pos = 0;
+    let prevStart = 0;
+    for (let k = 0; k < ids.length; k++) {
+      res.tokens[k] = this.byId[ids[k]!]!;
+      if (lens[k] === 0) {
+        // byte-fallback continuation: same span as the previous token
+        res.starts[k] = prevStart;
+        res.ends[k] = pos;
+        continue;
+      }
+      prevStart = pos;
+      res.starts[k] = pos;
+      pos += lens[k]!;
+      res.ends[k] = pos;
+    }
+    return res;
+  }
+
+  /** Apply merges: repeatedly the lowest-rank adjacent pair, leftmost first (in place). */
+  private mergeAll(ids: number[], lens: number[]): void {
+    const stride = this.stride;
+    const dropout = this.opts.dropout;
+    for (;;) {
+      let best = -1;
+      let bestRank = 0x7fffffff;
+      for (let i = 0; i + 1 < ids.length; i++) {
+        const rank = this.mergeRank.get(ids[i]! * stride + ids[i + 1]!);
+        if (rank !== undefined && rank < bestRank) {
+          if (dropout && Math.random() < dropout) continue;
+          bestRank = rank;
+          best = i;
+        }
+      }
+      if (best < 0) return;
+      ids[best] = this.mergeNew[bestRank]!;
+      lens[best]! += lens[best + 1]!;
+      ids.splice(best + 1, 1);
+      lens.splice(best + 1, 1);
+    }
+  }
+
+  tokenToId(t: string): number | undefined {
+    return this.vocab.get(t);
+  }
+  idToToken(id: number): string | undefined {
+    return this.byId[id];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+  getVocabSize(): number {
+    return this.vocab.size;
+  }
+  toJSON(): object {
+    const o = this.opts;
+    return {
+      type: 'BPE',
+      dropout: o.dropout,
+      unk_token: o.unkToken,
+      continuing_subword_prefix: o.continuingSubwordPrefix,
+      end_of_word_suffix: o.endOfWordSuffix,
+      fuse_unk: o.fuseUnk,
+      byte_fallback: o.byteFallback,
+      ignore_merges: o.ignoreMerges,
+      vocab: vocabToObject(this.vocab),
+      merges: this.merges.map(([a, b]) => [a, b]),
+    };
+  }
+}
+
+const K_UNK_PENALTY = 10;
+
+export class Unigram implements Model {
+  readonly type = 'Unigram';
+  private readonly tokenToIds = new Map<string, number>();
+  /** Trie: (node * 65536 + UTF-16 unit) -> child node; terminal[node] = piece id or -1. */
+  private readonly trie = new Map<number, number>();
+  private terminal: Int32Array;
+  private readonly minScore: number;
+  private readonly scores: Float64Array;
+  private cache = new Map<string, Cached>();
+  readonly fuseUnk = true;
+
+  constructor(
+    readonly pieces: [string, number][],
+    readonly unkId: number | null,
+    readonly byteFallback: boolean,
+  ) {
+    this.scores = new Float64Array(pieces.length);
+    let min = Infinity;
+    let nodes = 1;
+    const term: number[] = [-1];
+    for (let id = 0; id < pieces.length; id++) {
+      const [p, score] = pieces[id]!;
+      this.scores[id] = score;
+      if (score < min) min = score;
+      if (!this.tokenToIds.has(p)) this.tokenToIds.set(p, id);
+      let node = 0;
+      for (let i = 0; i < p.length; i++) {
+        const key = node * 65536 + p.charCodeAt(i);
+        let child = this.trie.get(key);
+        if (child === undefined) {
+          child = nodes++;
+          term.push(-1);
+          this.trie.set(key, child);
+        }
+        node = child;
+      }
+      if (p.length > 0 && term[node] === -1) term[node] = id;
+    }
+    this.terminal = Int32Array.from(term);
+    this.minScore = min === Infinity ? 0 : min;
+  }
+
+  tokenize(s: string, out: TokenSink): void {
+    if (s.length === 0) return;
+    const hit = this.cache.get(s);
+    if (hit) return emit(hit, out);
+    const c = this.compute(s);
+    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+    this.cache.set(s, c);
+    emit(c, out);
+  }
+
+  /** Viterbi over the pieces' scores (Hugging Face's encode_optimized). */
+  private encode(s: string): string[] {
+    const size = s.length;
+    const unkScore = this.minScore - K_UNK_PENALTY;
+    const bestScore = new Float64Array(size + 1);
+    const startsAt = new Int32Array(size + 1).fill(-1);
+    const bestId = new Int32Array(size + 1);
+    const unkId = this.unkId ?? -1;
+    for (let start = 0; start < size; ) {
+      const base = bestScore[start]!;
+      const c0 = s.charCodeAt(start);
+      const mblen = c0 >= 0xd800 && c0 < 0xdc00 && start + 1 < size && (s.charCodeAt(start + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      let hasSingle = false;
+      let node = 0;
+      for (let i = start; i < size; i++) {
+        const child = this.trie.get(node * 65536 + s.charCodeAt(i));
+        if (child === undefined) break;
+        node = child;
+        const id = this.terminal[node]!;
+        if (id < 0) continue;
+        const end = i + 1;
+        const cand = this.scores[id]! + base;
+        if (startsAt[end] === -1 || cand > bestScore[end]!) {
+          bestScore[end] = cand;
+          startsAt[end] = start;
+          bestId[end] = id;
+        }
+        if (end - start === mblen) hasSingle = true;
+      }
+      if (!hasSingle) {
+        const end = start + mblen;
+        const cand = unkScore + base;
+        if (startsAt[end] === -1 || cand > bestScore[end]!) {
+          bestScore[end] = cand;
+          startsAt[end] = start;
+          bestId[end] = unkId;
+        }
+      }
+      start += mblen;
+    }
+    const results: string[] = [];
+    let pending: string[] = [];
+    let end = size;
+    while (end > 0) {
+      const start = startsAt[end]!;
+      if (start < 0) break;
+      if (this.fuseUnk && this.unkId !== null && bestId[end] === this.unkId) pending.push(s.slice(start, end));
+      else {
+        if (pending.length) {
+          results.push(pending.reverse().join(''));
+          pending = [];
+        }
+        results.push(s.slice(start, end));
+      }
+      end = start;
+    }
+    if (pending.length) results.push(pending.reverse().join(''));
+    return results.reverse();
+  }
+
+  private compute(s: string): Cached {
+    const res: Cached = { ids: [], tokens: [], starts: [], ends: [] };
+    let offset = 0;
+    for (const str of this.encode(s)) {
+      const len = str.length;
+      let id = this.tokenToIds.get(str);
+      if (id === undefined) {
+        if (this.byteFallback) {
+          const bytes = new TextEncoder().encode(str);
+          const bids: number[] = [];
+          for (const b of bytes) {
+            const bid = this.tokenToIds.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+            if (bid === undefined) break;
+            bids.push(bid);
+          }
+          if (bids.length === bytes.length) {
+            for (const bid of bids) {
+              res.ids.push(bid);
+              res.tokens.push(this.pieces[bid]![0]);
+              res.starts.push(offset);
+              res.ends.push(offset + len);
+            }
+            offset += len;
+            continue;
+          }
+        }
+        if (this.unkId === null) throw new Error('Unigram: encountered an unknown piece but the model has no unk_id');
+        id = this.unkId;
+      }
+      res.ids.push(id);
+      res.tokens.push(str);
+      res.starts.push(offset);
+      res.ends.push(offset + len);
+      offset += len;
+    }
+    return res;
+  }
+
+  tokenToId(t: string): number | undefined {
+    return this.tokenToIds.get(t);
+  }
+  idToToken(id: number): string | undefined {
+    return this.pieces[id]?.[0];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.tokenToIds);
+  }
+  getVocabSize(): number {
+    return this.pieces.length;
+  }
+  toJSON(): object {
+    return { type: 'Unigram', unk_id: this.unkId, vocab: this.pieces.map(([p, s]) => [p, s]), byte_fallback: this.byteFallback };
+  }
+}
+
+const TYPES = ['WordPiece', 'BPE', 'Unigram', 'WordLevel'] as const;
+
+/** Build a model from tokenizer.json's `model` field. */
+export function parseModel(r: JsonReader, v: unknown, path: string): Model {
+  const o = r.obj(v, path);
+  let t: string;
+  if (o.type === undefined) {
+    // Older files omit the type: infer it as Hugging Face's untagged deserializer does.
+    if (Array.isArray(o.vocab)) t = 'Unigram';
+    else if ('merges' in o) t = 'BPE';
+    else if ('continuing_subword_prefix' in o || 'max_input_chars_per_word' in o) t = 'WordPiece';
+    else t = 'WordLevel';
+  } else t = r.type(o, path, 'model', TYPES);
+  switch (t) {
+    case 'WordPiece': {
+      const { vocab, byId } = parseVocabObject(r, o.vocab, joinPath(path, 'vocab'));
+      return new WordPiece(
+        vocab,
+        byId,
+        r.optStr(o, 'unk_token', path, '[UNK]'),
+        r.optStr(o, 'continuing_subword_prefix', path, '##'),
+        r.optUint(o, 'max_input_chars_per_word', path, 100),
+      );
+    }
+    case 'WordLevel': {
+      const { vocab, byId } = parseVocabObject(r, o.vocab, joinPath(path, 'vocab'));
+      return new WordLevel(vocab, byId, r.optStr(o, 'unk_token', path, '<unk>'));
+    }
+    case 'BPE': {
+      const { vocab, byId } = parseVocabObject(r, o.vocab, joinPath(path, 'vocab'));
+      const mp = joinPath(path, 'merges');
+      const list = r.arr(o.merges ?? [], mp);
+      const merges: [string, string][] = new Array(list.length);
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        if (typeof m === 'string') {
+          const sp = m.indexOf(' ', 1);
+          if (sp < 0) r.fail(joinPath(mp, i), `expected "left right", got ${JSON.stringify(m)}`);
+          merges[i] = [m.slice(0, sp), m.slice(sp + 1)];
+        } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') {
+          merges[i] = [m[0], m[1]];
+        } else r.expected(joinPath(mp, i), 'a "left right" string or a [left, right] pair', m);
+      }
+      const dropout = r.optNum(o, 'dropout', path, null);
+      if (dropout !== null && (dropout < 0 || dropout > 1)) r.fail(joinPath(path, 'dropout'), `expected a probability in [0, 1], got ${dropout}`);
+      const nz = (s: string | null) => (s === '' ? null : s);
+      return new BPE(
+        vocab,
+        byId,
+        merges,
+        {
+          dropout: dropout === 0 ? null : dropout,
+          unkToken: r.optStr(o, 'unk_token', path, null),
+          continuingSubwordPrefix: nz(r.optStr(o, 'continuing_subword_prefix', path, null)),
+          endOfWordSuffix: nz(r.optStr(o, 'end_of_word_suffix', path, null)),
+          fuseUnk: r.optBool(o, 'fuse_unk', path, false),
+          byteFallback: r.optBool(o, 'byte_fallback', path, false),
+          ignoreMerges: r.optBool(o, 'ignore_merges', path, false),
+        },
+        r,
+        mp,
+      );
+    }
+    case 'Unigram': {
+      const vp = joinPath(path, 'vocab');
+      const list = r.arr(o.vocab, vp);
+      const pieces: [string, number][] = new Array(list.length);
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        const ep = joinPath(vp, i);
+        if (!Array.isArray(e) || e.length !== 2) r.expected(ep, 'a [piece, score] pair', e);
+        pieces[i] = [r.str(e[0], joinPath(ep, 0)), r.num(e[1], joinPath(ep, 1))];
+      }
+      const unkId = r.optUint(o, 'unk_id', path, null);
+      if (unkId !== null && unkId >= pieces.length) r.fail(joinPath(path, 'unk_id'), `unk_id ${unkId} is outside the vocabulary (size ${pieces.length})`);
+      return new Unigram(pieces, unkId, r.optBool(o, 'byte_fallback', path, false));
+    }
+  }
+  return r.fail(path, 'unreachable');
+}

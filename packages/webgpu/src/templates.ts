@@ -1,0 +1,329 @@
+/**
+ * Shader templates, one per op family, parameterised by dtype (and a few layout flags): the
+ * generated WGSL is cached per key by the context, so each (op, dtypes, layout) compiles once.
+ *
+ * Every kernel's metadata lives in the arena slot bound at binding 0 (`meta: array<i32>`);
+ * floats are stored bit-cast. Views are passed as offset + strides (in elements) over a shape.
+ */
+import type { DType, ReduceOp } from '@tensile/core';
+import { BINARY_HELPERS } from './ops.js';
+import { computeType, decl, lit, load, OFFSET_FN, PRELUDE, store, type Scalar } from './wgsl.js';
+
+export const WG = 256;
+
+/**
+ * Out-of-range index flags (a kernel cannot throw): bit 1 gather, 2 scatterAdd, 4 embedding. The
+ * context reads them with the next read() and throws a RangeError naming the op.
+ */
+export const ERR_DECL = (binding: number) => `@group(0) @binding(${binding}) var<storage, read_write> errf: array<atomic<u32>>;`;
+export const INDEX_ERROR_OPS: [number, string][] = [[1, 'gather'], [2, 'scatterAdd'], [4, 'embedding']];
+/** Index of the first shape entry in an elementwise kernel's meta (after numel, rank, 4 scalar slots). */
+export const MAP_SHAPE_AT = 6;
+
+const HEAD = PRELUDE + BINARY_HELPERS;
+const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
+
+export interface MapInput {
+  dtype: DType;
+  /** Row-major contiguous from its offset: addressed as offset + i (no index arithmetic). */
+  contiguous: boolean;
+}
+
+/**
+ * Elementwise map: out[i] = expr(x0, x1, ...) over the linear index i of a shape. Inputs are
+ * strided views; the output is contiguous, or a strided view when `stridedOut` (copy).
+ * Meta: [numel, rank, scalar0..3, shape(rank), per input: offset, strides(rank), (out view)].
+ * `expr` sees x<k> (compute type of input k), `i` (u32) and `sc_f(k)` / `sc_i(k)` scalars.
+ */
+export function mapShader(inputs: readonly MapInput[], out: DType, expr: string, stridedOut: boolean): string {
+  const lines: string[] = [HEAD, decl(0, 'prm', 'meta')];
+  inputs.forEach((x, k) => lines.push(decl(k + 1, `in${k}`, x.dtype, 'read')));
+  lines.push(decl(inputs.length + 1, 'outb', out, 'read_write'));
+  lines.push(OFFSET_FN);
+  lines.push(`fn sc_f(k: i32) -> f32 { return bitcast<f32>(prm[2 + k]); }`);
+  lines.push(`fn sc_i(k: i32) -> i32 { return prm[2 + k]; }`);
+  lines.push(`${MAIN_1D} {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u32(prm[0])) { return; }
+  let rank = prm[1];`);
+  inputs.forEach((x, k) => {
+    const viewAt = `${MAP_SHAPE_AT} + rank + ${k} * (rank + 1)`;
+    const off = x.contiguous ? `prm[${viewAt}] + i32(i)` : `view_off(i, rank, ${MAP_SHAPE_AT}, ${viewAt})`;
+    lines.push(`  let x${k} = ${load(`in${k}`, x.dtype, off)};`);
+  });
+  const oOff = stridedOut ? `view_off(i, rank, ${MAP_SHAPE_AT}, ${MAP_SHAPE_AT} + rank + ${inputs.length} * (rank + 1))` : 'i32(i)';
+  lines.push(`  let o = ${oOff};`);
+  lines.push(`  ${store('outb', out, 'o', expr)}`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+function identity(op: ReduceOp, t: Scalar): string {
+  switch (op) {
+    case 'sum': return lit(0, t);
+    case 'prod': return lit(1, t);
+    case 'max': case 'argmax': return t === 'f32' ? '(-inf_f32())' : 'i32(-2147483648)';
+    case 'min': case 'argmin': return t === 'f32' ? 'inf_f32()' : 'i32(2147483647)';
+  }
+}
+
+/** WGSL statement folding (v, vi) into (acc, ai) for a reduce op. */
+function combine(op: ReduceOp, t: Scalar): string {
+  const nanA = t === 'f32' ? 'is_nan(acc)' : 'false';
+  const nanV = t === 'f32' ? 'is_nan(v)' : 'false';
+  switch (op) {
+    case 'sum': return 'acc = acc + v;';
+    case 'prod': return 'acc = acc * v;';
+    case 'max': return `if (${nanV} || (!${nanA} && v > acc)) { acc = v; }`;
+    case 'min': return `if (${nanV} || (!${nanA} && v < acc)) { acc = v; }`;
+    case 'argmax':
+    case 'argmin': {
+      const better = op === 'argmax' ? 'v > acc' : 'v < acc';
+      // first index wins ties; the first NaN wins over numbers
+      return `if (ai < 0 || (!${nanA} && (${nanV} || ${better})) || ((v == acc || (${nanV} && ${nanA})) && vi < ai)) { acc = v; ai = vi; }`;
+    }
+  }
+}
+
+/**
+ * Reduction over the axes of a strided view. One workgroup (64 invocations, tree in workgroup
+ * memory) per output element when `grouped`, else one invocation per output element.
+ * Meta: [outN, redN, keptRank, redRank, offset, keptShape, keptStrides, redShape, redStrides].
+ */
+export function reduceShader(op: ReduceOp, x: DType, out: DType, grouped: boolean): string {
+  const t = computeType(x);
+  const isArg = op === 'argmax' || op === 'argmin';
+  const result = isArg ? 'ai' : 'acc';
+  const head = `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'inb', x, 'read')}
+${decl(2, 'outb', out, 'read_write')}
+fn sub_off(i: u32, rank: i32, shapeAt: i32, strideAt: i32) -> i32 {
+  var rem = i;
+  var o = 0;
+  for (var d = rank - 1; d >= 0; d = d - 1) {
+    let s = u32(prm[shapeAt + d]);
+    o = o + i32(rem % s) * prm[strideAt + d];
+    rem = rem / s;
+  }
+  return o;
+}`;
+  const setup = `
+  let redN = u32(prm[1]);
+  let kr = prm[2];
+  let rr = prm[3];
+  let base = prm[4] + sub_off(o, kr, 5, 5 + kr);
+  var acc: ${t} = ${identity(op, t)};
+  var ai: i32 = -1;`;
+  const fold = (r: string) => `
+    let v = ${load('inb', x, `base + sub_off(${r}, rr, 5 + 2 * kr, 5 + 2 * kr + rr)`)};
+    let vi = i32(${r});
+    ${combine(op, t)}`;
+  if (!grouped) {
+    return `${head}
+${MAIN_1D} {
+  let o = gid.x + gid.y * nwg.x * ${WG}u;
+  if (o >= u32(prm[0])) { return; }${setup}
+  for (var r = 0u; r < redN; r = r + 1u) {${fold('r')}
+  }
+  ${store('outb', out, 'i32(o)', result)}
+}`;
+  }
+  return `${head}
+var<workgroup> sv: array<${t}, 64>;
+var<workgroup> si: array<i32, 64>;
+@compute @workgroup_size(64) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  let o = wid.x + wid.y * nwg.x;
+  let live = o < u32(prm[0]);
+  if (live) {${setup.replace(/\n {2}/g, '\n    ')}
+    for (var r = lid; r < redN; r = r + 64u) {${fold('r')}
+    }
+    sv[lid] = acc;
+    si[lid] = ai;
+  }
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s = s >> 1u) {
+    if (live && lid < s) {
+      var acc = sv[lid];
+      var ai = si[lid];
+      let v = sv[lid + s];
+      let vi = si[lid + s];
+      if (${isArg ? 'vi >= 0' : 'true'}) {
+        ${combine(op, t)}
+      }
+      sv[lid] = acc;
+      si[lid] = ai;
+    }
+    workgroupBarrier();
+  }
+  if (live && lid == 0u) {
+    let acc = sv[0];
+    let ai = si[0];
+    ${store('outb', out, 'i32(o)', result)}
+  }
+}`;
+}
+
+/**
+ * Inclusive prefix sum along one dim, one invocation per line.
+ * Meta: [lines, size, inner, rank, shape(rank), offset, strides(rank)].
+ */
+export function cumsumShader(x: DType): string {
+  const t = computeType(x);
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'inb', x, 'read')}
+${decl(2, 'outb', x, 'read_write')}
+${OFFSET_FN}
+${MAIN_1D} {
+  let l = gid.x + gid.y * nwg.x * ${WG}u;
+  if (l >= u32(prm[0])) { return; }
+  let size = u32(prm[1]);
+  let inner = u32(prm[2]);
+  let rank = prm[3];
+  let outer = l / inner;
+  let inn = l % inner;
+  var acc: ${t} = ${lit(0, t)};
+  for (var p = 0u; p < size; p = p + 1u) {
+    let lin = (outer * size + p) * inner + inn;
+    acc = acc + ${load('inb', x, 'view_off(lin, rank, 4, 4 + rank)')};
+    ${store('outb', x, 'i32(lin)', 'acc')}
+  }
+}`;
+}
+
+/** Tile geometry of the matmul kernel: a 64x64 output tile per 16x16 workgroup (4x4 per invocation), K in steps of 16. */
+export const MM_TILE = 64;
+
+/**
+ * Batched strided matmul, tiled in workgroup memory. Dispatch (ceil(N/64), ceil(M/64), batch).
+ * Meta: [M, N, K, batchRank, aOff, am, ak, bOff, bk, bn, batchShape, aBatchStrides, bBatchStrides].
+ */
+export function matmulShader(dtype: DType): string {
+  const t = computeType(dtype);
+  const z = lit(0, t);
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'ab', dtype, 'read')}
+${decl(2, 'bb', dtype, 'read')}
+${decl(3, 'outb', dtype, 'read_write')}
+var<workgroup> As: array<array<${t}, 64>, 16>;
+var<workgroup> Bs: array<array<${t}, 64>, 16>;
+@compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let M = prm[0]; let N = prm[1]; let K = prm[2]; let br = prm[3];
+  let am = prm[5]; let ak = prm[6]; let bk = prm[8]; let bn = prm[9];
+  var aBase = prm[4];
+  var bBase = prm[7];
+  var rem = wid.z;
+  for (var d = br - 1; d >= 0; d = d - 1) {
+    let s = u32(prm[10 + d]);
+    let c = i32(rem % s);
+    rem = rem / s;
+    aBase = aBase + c * prm[10 + br + d];
+    bBase = bBase + c * prm[10 + 2 * br + d];
+  }
+  let row0 = i32(wid.y) * 64;
+  let col0 = i32(wid.x) * 64;
+  let tx = i32(lid.x);
+  let ty = i32(lid.y);
+  let tid = ty * 16 + tx;
+  var acc: array<array<${t}, 4>, 4>;
+  for (var i = 0; i < 4; i = i + 1) { for (var j = 0; j < 4; j = j + 1) { acc[i][j] = ${z}; } }
+  for (var k0 = 0; k0 < K; k0 = k0 + 16) {
+    for (var l = 0; l < 4; l = l + 1) {
+      let idx = tid + l * 256;
+      let am_ = idx / 16; let ak_ = idx % 16;
+      let gm = row0 + am_; let gk = k0 + ak_;
+      var va: ${t} = ${z};
+      if (gm < M && gk < K) { va = ${load('ab', dtype, 'aBase + gm * am + gk * ak')}; }
+      As[ak_][am_] = va;
+      let bk_ = idx / 64; let bn_ = idx % 64;
+      let gk2 = k0 + bk_; let gn = col0 + bn_;
+      var vb: ${t} = ${z};
+      if (gk2 < K && gn < N) { vb = ${load('bb', dtype, 'bBase + gk2 * bk + gn * bn')}; }
+      Bs[bk_][bn_] = vb;
+    }
+    workgroupBarrier();
+    for (var kk = 0; kk < 16; kk = kk + 1) {
+      var a: array<${t}, 4>;
+      var b: array<${t}, 4>;
+      for (var i = 0; i < 4; i = i + 1) { a[i] = As[kk][ty + 16 * i]; b[i] = Bs[kk][tx + 16 * i]; }
+      for (var i = 0; i < 4; i = i + 1) { for (var j = 0; j < 4; j = j + 1) { acc[i][j] = acc[i][j] + a[i] * b[j]; } }
+    }
+    workgroupBarrier();
+  }
+  let ob = i32(wid.z) * M * N;
+  for (var i = 0; i < 4; i = i + 1) {
+    let r = row0 + ty + 16 * i;
+    if (r >= M) { continue; }
+    for (var j = 0; j < 4; j = j + 1) {
+      let c = col0 + tx + 16 * j;
+      if (c < N) { ${store('outb', dtype, 'ob + r * N + c', 'acc[i][j]')} }
+    }
+  }
+}`;
+}
+
+/**
+ * gather along a dim: out[i] = x[xbase(i) + index[i] * dimStride] (index int64/int32, negative
+ * indices wrap). Meta: [numel, rank, dimSize, dimStride, shape(rank) (index's), idxOff,
+ * idxStrides(rank), xOff, xStridesPinned(rank)].
+ */
+export function gatherShader(x: DType, index: DType): string {
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'xb', x, 'read')}
+${decl(2, 'ib', index, 'read')}
+${decl(3, 'outb', x, 'read_write')}
+${ERR_DECL(4)}
+${OFFSET_FN}
+${MAIN_1D} {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u32(prm[0])) { return; }
+  let rank = prm[1];
+  let size = prm[2];
+  var k = ${load('ib', index, 'view_off(i, rank, 4, 4 + rank)')};
+  if (k < 0) { k = k + size; }
+  if (k < 0 || k >= size) { atomicOr(&errf[0], 1u); k = clamp(k, 0, size - 1); }
+  let v = ${load('xb', x, 'view_off(i, rank, 4, 5 + 2 * rank) + k * prm[3]')};
+  ${store('outb', x, 'i32(i)', 'v')}
+}`;
+}
+
+/**
+ * scatterAdd into a contiguous target with atomics (float: compare-exchange loop on the bits).
+ * Meta: [numel, rank, dimSize, dimStride, shape(rank) (src's), idxOff, idxStrides(rank), srcOff,
+ * srcStrides(rank), 0, tgtStridesPinned(rank)].
+ */
+export function scatterAddShader(target: DType, index: DType): string {
+  const f = computeType(target) === 'f32';
+  const word = target === 'int64' ? '2 * to' : 'to';
+  const add = f
+    ? `var old = atomicLoad(&tb[to]);
+  loop {
+    let nv = bitcast<u32>(bitcast<f32>(old) + v);
+    let r = atomicCompareExchangeWeak(&tb[to], old, nv);
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }`
+    : `atomicAdd(&tb[${word}], v);`;
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'tb', target, 'atomic')}
+${decl(2, 'ib', index, 'read')}
+${decl(3, 'sb', target, 'read')}
+${ERR_DECL(4)}
+${OFFSET_FN}
+${MAIN_1D} {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u32(prm[0])) { return; }
+  let rank = prm[1];
+  let size = prm[2];
+  var k = ${load('ib', index, 'view_off(i, rank, 4, 4 + rank)')};
+  if (k < 0) { k = k + size; }
+  if (k < 0 || k >= size) { atomicOr(&errf[0], 2u); return; }
+  let v = ${load('sb', target, 'view_off(i, rank, 4, 5 + 2 * rank)')};
+  let to = view_off(i, rank, 4, 6 + 3 * rank) + k * prm[3];
+  ${add}
+}`;
+}

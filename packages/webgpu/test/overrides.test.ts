@@ -1,0 +1,178 @@
+// Each fused kernel of the webgpu backend against the js composite (which has no overrides),
+// with a counter proving the fused kernel ran.
+import { avgPool2d, conv2d, scaledDotProductAttention, crossEntropy, embedding, maxPool2d, gelu, getBackend, layerNorm, logSoftmax, manualSeed, randn, softmax, tensor, type Overrides, type Tensor } from '@tensile/core';
+import { Adam, AdamW, SGD } from '@tensile/optim';
+import { destroyWebGPU } from '@tensile/webgpu';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { initGpu } from './gpu.js';
+
+const gpu = await initGpu();
+
+const calls: Record<string, number> = {};
+function countCalls(): void {
+  const ov = getBackend('webgpu').overrides as Record<string, unknown>;
+  for (const [k, f] of Object.entries(ov)) {
+    if (typeof f !== 'function' || (f as { counted?: boolean }).counted) continue;
+    const wrapped = (...a: unknown[]) => {
+      calls[k] = (calls[k] ?? 0) + 1;
+      return (f as (...x: unknown[]) => unknown)(...a);
+    };
+    (wrapped as { counted?: boolean }).counted = true;
+    ov[k] = wrapped;
+  }
+}
+
+async function close(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-6): Promise<void> {
+  expect(a.shape).toEqual(b.shape);
+  const x = Array.from(await a.data(), Number), y = Array.from(await b.data(), Number);
+  for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!), `element ${i}: ${x[i]} vs ${y[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(y[i]!));
+}
+
+/** The same seeded input on js and webgpu. */
+function pair(shape: readonly number[], seed = 0): [Tensor, Tensor] {
+  manualSeed(seed);
+  const j = randn(shape, { device: 'js' });
+  return [j, j.to('webgpu')];
+}
+
+if (gpu.ok) {
+  describe('webgpu fused kernels match the js composite', () => {
+    afterAll(() => destroyWebGPU());
+    beforeEach(() => {
+      countCalls();
+      for (const k of Object.keys(calls)) delete calls[k];
+    });
+    const used = (k: keyof Overrides) => expect(calls[k], `override ${k} was not called`).toBeGreaterThan(0);
+
+    it('softmax / logSoftmax along every dim of a transposed 3-D input (rows longer than a workgroup)', async () => {
+      const [xj, xw] = pair([3, 130, 5]);
+      for (const dim of [0, 1, 2]) {
+        await close(softmax(xw.transpose(0, 2), dim), softmax(xj.transpose(0, 2), dim));
+        await close(logSoftmax(xw, dim), logSoftmax(xj, dim));
+      }
+      used('softmax');
+      used('logSoftmax');
+    });
+
+    it('layerNorm with and without weight/bias, over 1 and 2 trailing dims', async () => {
+      const [xj, xw] = pair([4, 6, 100]);
+      const [wj, ww] = pair([100], 1);
+      const [bj, bw] = pair([100], 2);
+      await close(layerNorm(xw, [100], ww, bw, 1e-5), layerNorm(xj, [100], wj, bj, 1e-5), 1e-4, 1e-5);
+      await close(layerNorm(xw, [6, 100]), layerNorm(xj, [6, 100]), 1e-4, 1e-5);
+      await close(layerNorm(xw.transpose(0, 1), [100], ww), layerNorm(xj.transpose(0, 1), [100], wj), 1e-4, 1e-5);
+      used('layerNorm');
+    });
+
+    it('gelu exact and tanh', async () => {
+      const [xj, xw] = pair([1000]);
+      const s = (t: Tensor) => t.mul(4);
+      await close(gelu(s(xw)), gelu(s(xj)), 1e-5, 1e-6);
+      await close(gelu(s(xw), { approximate: 'tanh' }), gelu(s(xj), { approximate: 'tanh' }), 1e-5, 1e-6);
+      used('gelu');
+    });
+
+    it('embedding of a 2-D int64 index', async () => {
+      const [wj, ww] = pair([10, 7]);
+      const idx = [[1, 9, 0], [3, 3, 2]];
+      const ij = tensor(idx, { dtype: 'int64', device: 'js' }), iw = tensor(idx, { dtype: 'int64', device: 'webgpu' });
+      await close(embedding(iw, ww), embedding(ij, wj), 0, 0);
+      used('embedding');
+    });
+
+    it('crossEntropy: reductions, class weights, ignoreIndex, label smoothing', async () => {
+      const [xj, xw] = pair([9, 70]);
+      const t = [0, 5, 69, 3, -100, 7, 7, 12, 1];
+      const tj = tensor(t, { dtype: 'int64', device: 'js' }), tw = tensor(t, { dtype: 'int64', device: 'webgpu' });
+      const [wj, ww] = pair([70], 3);
+      const wjp = wj.abs(), wwp = ww.abs();
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        for (const labelSmoothing of [0, 0.1]) {
+          await close(crossEntropy(xw, tw, { reduction, labelSmoothing }), crossEntropy(xj, tj, { reduction, labelSmoothing }), 1e-5, 1e-5);
+          await close(
+            crossEntropy(xw, tw, { reduction, labelSmoothing, weight: wwp }),
+            crossEntropy(xj, tj, { reduction, labelSmoothing, weight: wjp }),
+            1e-5,
+            1e-5,
+          );
+        }
+      }
+      used('crossEntropy');
+    });
+
+
+    /** Forward value and gradients of f on js (composite) and webgpu (fused), compared. */
+    async function withGrads(shapes: number[][], f: (...a: Tensor[]) => Tensor, rtol = 1e-4, atol = 1e-5): Promise<void> {
+      const js = shapes.map((s, k) => pair(s, 20 + k));
+      const lj = js.map(([j]) => j.clone().requiresGrad_()), lw = js.map(([, w]) => w.clone().requiresGrad_());
+      const yj = f(...lj), yw = f(...lw);
+      await close(yw, yj, rtol, atol);
+      const [gj, gw] = pair(yj.shape, 99);
+      yj.backward(gj);
+      yw.backward(gw);
+      for (let k = 0; k < shapes.length; k++) await close(lw[k]!.grad!, lj[k]!.grad!, rtol, atol);
+    }
+
+    it('conv2d (+ input, weight and bias gradients): stride, padding, dilation, groups', async () => {
+      await withGrads([[2, 4, 9, 8], [6, 2, 3, 2], [6]], (x, w, b) => conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }));
+      await withGrads([[1, 3, 7, 7], [5, 3, 3, 3]], (x, w) => conv2d(x.transpose(2, 3), w, null, { padding: 1 }));
+      used('conv2d');
+      used('conv2dBackwardInput');
+      used('conv2dBackwardWeight');
+    });
+
+    it('maxPool2d / avgPool2d (+ gradients): padding, ceil mode, countIncludePad, divisorOverride', async () => {
+      await withGrads([[2, 3, 9, 8]], (x) => maxPool2d(x, [3, 2], { stride: 2, padding: 1, ceilMode: true }));
+      await withGrads([[2, 3, 9, 8]], (x) => maxPool2d(x, 2, { dilation: 2 }));
+      await withGrads([[2, 3, 9, 8]], (x) => avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }));
+      await withGrads([[2, 3, 9, 8]], (x) => avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }));
+      await withGrads([[2, 3, 9, 8]], (x) => avgPool2d(x, 2, { divisorOverride: 3 }));
+      used('maxPool2d');
+      used('maxPool2dBackward');
+      used('avgPool2d');
+      used('avgPool2dBackward');
+    });
+
+
+    it('scaledDotProductAttention inference: strided heads, bool and float masks, causal', async () => {
+      const [qj, qw] = pair([2, 3, 5, 8], 1);
+      const [kj, kw] = pair([2, 3, 70, 8], 2);
+      const [vj, vw] = pair([2, 3, 70, 6], 3);
+      await close(scaledDotProductAttention(qw, kw, vw), scaledDotProductAttention(qj, kj, vj), 1e-4, 1e-5);
+      await close(scaledDotProductAttention(qw, kw, vw, { isCausal: true }), scaledDotProductAttention(qj, kj, vj, { isCausal: true }), 1e-4, 1e-5);
+      const [mj, mw] = pair([5, 70], 4);
+      await close(scaledDotProductAttention(qw, kw, vw, { attnMask: mw }), scaledDotProductAttention(qj, kj, vj, { attnMask: mj }), 1e-4, 1e-5);
+      const bj = mj.gt(0), bw = mw.gt(0);
+      await close(scaledDotProductAttention(qw, kw, vw, { attnMask: bw }), scaledDotProductAttention(qj, kj, vj, { attnMask: bj }), 1e-4, 1e-5);
+      const t = (x: Tensor) => x.transpose(1, 2).contiguous().transpose(1, 2);
+      await close(scaledDotProductAttention(t(qw), t(kw), t(vw)), scaledDotProductAttention(qj, kj, vj), 1e-4, 1e-5);
+      used('scaledDotProductAttention');
+    });
+
+    for (const [name, make, key] of [
+      ['SGD (momentum, nesterov, weight decay)', (p: Tensor[]) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }), 'fusedSgd'],
+      ['SGD (plain, maximize)', (p: Tensor[]) => new SGD(p, { lr: 0.1, maximize: true }), 'fusedSgd'],
+      ['Adam (weight decay, amsgrad)', (p: Tensor[]) => new Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), 'fusedAdam'],
+      ['AdamW', (p: Tensor[]) => new AdamW(p, { lr: 0.01, weightDecay: 0.1 }), 'fusedAdamW'],
+    ] as const) {
+      it(`${name}: 3 fused steps give the composite's parameters`, async () => {
+        const [pj0, pw0] = pair([5, 33]);
+        const [gj, gw] = pair([5, 33], 9);
+        const pj = pj0.clone().requiresGrad_(), pw = pw0.clone().requiresGrad_();
+        const oj = make([pj]), ow = make([pw]);
+        for (let s = 0; s < 3; s++) {
+          pj.grad = gj.mul(s + 1);
+          pw.grad = gw.mul(s + 1);
+          oj.step();
+          ow.step();
+        }
+        await close(pw.detach(), pj.detach(), 1e-5, 1e-6);
+        used(key);
+      });
+    }
+  });
+} else {
+  describe.skip(`webgpu fused kernels skipped: ${gpu.reason}`, () => {
+    it('match the js composite', () => {});
+  });
+}
