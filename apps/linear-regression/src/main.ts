@@ -1,21 +1,42 @@
-// Linear regression on the CPU backend (or another device: --device js). Run it with `pnpm demo`
-// from the repository root.
-import '@tensile/cpu';
-import { parseArgs } from 'node:util';
-import { getDefaultDevice, memory, setDefaultDevice } from '@tensile/core';
-import { train } from './train.js';
+// Linear regression, the seed's first lesson, then the same model on real data (the Boston house
+// prices): `pnpm --filter @tensile/app-linear-regression start -- --help`.
+import { parseAppArgs, runMain, useDevice, UsageError } from '@tensile/app-kit';
+import { BOSTON_DEFAULTS, trainBoston } from './boston.js';
+import { trainSeedExample } from './seed-example.js';
 
-const { values } = parseArgs({ options: { device: { type: 'string', default: 'cpu' } } });
-setDefaultDevice(values.device!);
+const USAGE = `Usage: pnpm --filter @tensile/app-linear-regression start -- [options]
 
-const before = memory().numTensors;
-console.log(`fitting y = 3x - 2 + noise on device '${getDefaultDevice()}'`);
-const { w, b, liveTensors } = train({
-  epochs: 100,
-  lr: 0.05,
-  onLog: (epoch, loss) => console.log(`epoch ${String(epoch).padStart(3)}  loss ${loss.toFixed(6)}`),
+1. The seed example: x = [1, 2, 3, 4], y = x, Linear(1, 1), MSELoss, SGD lr 0.01, 100 epochs.
+2. Linear(13, 1) on the Boston house prices (seeded 80/20 split, standardised features), compared
+   with the closed-form least-squares solution (test RMSE must be within --tolerance of it).
+   The common options apply to this part; --batch-size >= 404 means full-batch gradient descent.
+
+App options:
+  --optimizer sgd|adam   optimizer (default ${BOSTON_DEFAULTS.optimizer}; SGD with --momentum)
+  --momentum X           SGD momentum (default ${BOSTON_DEFAULTS.momentum})
+  --checkpoint-every N   save a checkpoint every N epochs and after the last (default ${BOSTON_DEFAULTS.checkpointEvery})
+  --tolerance X          allowed relative gap to the closed-form test RMSE (default ${BOSTON_DEFAULTS.tolerance})`;
+
+runMain(async () => {
+  const args = parseAppArgs(
+    process.argv.slice(2),
+    { epochs: BOSTON_DEFAULTS.epochs, batchSize: BOSTON_DEFAULTS.batchSize, lr: BOSTON_DEFAULTS.lr, out: BOSTON_DEFAULTS.out },
+    {
+      optimizer: { type: 'string', default: BOSTON_DEFAULTS.optimizer },
+      momentum: { type: 'number', min: 0, default: BOSTON_DEFAULTS.momentum },
+      'checkpoint-every': { type: 'number', integer: true, min: 1, default: BOSTON_DEFAULTS.checkpointEvery },
+      tolerance: { type: 'number', min: 0, default: BOSTON_DEFAULTS.tolerance },
+    },
+    USAGE,
+  );
+  if (args.optimizer !== 'sgd' && args.optimizer !== 'adam') throw new UsageError(`--optimizer: expected sgd or adam, got '${args.optimizer}'`);
+
+  await useDevice(args.device);
+  console.log(`1. the seed example on device '${args.device}': x = [1, 2, 3, 4], y = x, Linear(1, 1), SGD lr 0.01, 100 epochs`);
+  const seed = trainSeedExample({ seed: args.seed });
+  console.log(`   loss ${seed.losses[0]!.toFixed(4)} -> ${seed.losses.at(-1)!.toFixed(4)}, w = ${seed.weight.toFixed(4)}, b = ${seed.bias.toFixed(4)}`);
+  for (let i = 0; i < seed.x.length; i++) console.log(`   x = ${seed.x[i]}  prediction ${seed.predictions[i]!.toFixed(4)}`);
+
+  console.log(`\n2. Boston house prices: Linear(13, 1), ${args.optimizer}, ${args.epochs} epochs, out ${args.out}`);
+  await trainBoston({ ...args, optimizer: args.optimizer });
 });
-console.log(`learned w = ${w.toFixed(4)}, b = ${b.toFixed(4)} (true: 3, -2)`);
-const flat = liveTensors.every((n) => n === liveTensors[0]);
-console.log(`live tensors: ${liveTensors[0]} after the first step, ${liveTensors.at(-1)} after the last (${flat ? 'flat' : 'NOT flat'})`);
-console.log(`live tensors after cleanup: ${memory().numTensors} (before training: ${before})`);

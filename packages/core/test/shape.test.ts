@@ -93,6 +93,33 @@ describe('split / chunk / unbind', () => {
     const u = unbind(x, 1);
     expect(u.map((t) => t.tolistSync())).toEqual([[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]);
   });
+
+  it('records one node for all pieces, whose backward concatenates / stacks the gradients', () => {
+    const x = randn([5, 3], { requiresGrad: true });
+    const parts = split(x, [2, 0, 3]);
+    expect(new Set(parts.map((p) => p.gradFn)).size).toBe(1);
+    expect(parts[0]!.gradFn!.name).toBe('SplitBackward');
+    expect(parts.map((p) => p.outputNr)).toEqual([0, 1, 2]);
+    // only some pieces used: the others get zero gradients
+    parts[2]!.mul(2).sum().backward();
+    expect(x.grad!.tolistSync()).toEqual([[0, 0, 0], [0, 0, 0], [2, 2, 2], [2, 2, 2], [2, 2, 2]]);
+    const u = unbind(x, 1);
+    expect(u[0]!.gradFn!.name).toBe('UnbindBackward');
+    x.grad = null;
+    u[0]!.add(u[2]!.mul(3)).sum().backward();
+    expect(x.grad!.tolistSync()).toEqual(Array(5).fill([1, 0, 3]));
+  });
+
+  it('gradcheck and gradgradcheck through split, chunk and unbind (float64)', () => {
+    const x = randn([4, 6], { dtype: 'float64', requiresGrad: true });
+    const f = (t: import('@tensile/core').Tensor) => {
+      const [a, b] = chunk(t, 2, 1) as [import('@tensile/core').Tensor, import('@tensile/core').Tensor];
+      const rows = unbind(a, 0);
+      return rows[0]!.mul(rows[3]!).sum().add(b.mul(b).sum()).add(split(t, [1, 3], 0)[1]!.sin().sum());
+    };
+    expect(gradcheck(f, [x])).toBe(true);
+    expect(gradgradcheck(f, [x])).toBe(true);
+  });
 });
 
 describe('flip / roll / repeat / tile', () => {

@@ -2,6 +2,7 @@
  * Shape ops that move or combine data: cat, stack, split, chunk, unbind, flip, roll, repeat,
  * tile, tril, triu. split/chunk/unbind return views; the others allocate.
  */
+import { noGrad } from '../autograd/grad-mode.js';
 import { needsGrad, record } from '../autograd/record.js';
 import type { View } from '../backend.js';
 import { isFloating, promoteTypes } from '../dtype.js';
@@ -113,12 +114,21 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
       throw new RangeError(`split: split_with_sizes expects split sizes ${fmtShape(sizes)} to sum exactly to ${size} (input tensor's size at dimension ${d}), but got sum ${sumSizes}`);
     }
   }
-  const out: Tensor[] = [];
-  let start = 0;
-  for (const s of sizes) {
-    out.push(narrow(x, d, start, s));
-    start += s;
-  }
+  const views = () => {
+    const out: Tensor[] = [];
+    let start = 0;
+    for (const s of sizes) {
+      out.push(narrow(x, d, start, s));
+      start += s;
+    }
+    return out;
+  };
+  if (!needsGrad(x)) return views();
+  // One node for all pieces (as PyTorch's SplitBackward): its backward concatenates the pieces'
+  // gradients once, instead of each piece scattering into a zero tensor of x's size and the
+  // engine summing them (quadratic in the number of pieces).
+  const out = noGrad(views);
+  record('SplitBackward', [x], out, (gs) => [cat(gs, d)]);
   return out;
 }
 
@@ -134,7 +144,13 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 /** torch.unbind: views of every index along dim, with dim removed. */
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   const d = normDim('unbind', dim, x.ndim);
-  return Array.from({ length: x.shape[d]! }, (_, i) => select(x, d, i));
+  const views = () => Array.from({ length: x.shape[d]! }, (_, i) => select(x, d, i));
+  if (!needsGrad(x) || x.shape[d] === 0) return views();
+  // One node whose backward stacks the gradients (PyTorch's UnbindBackward): an RNN unbinding T
+  // time steps then costs O(T) in backward, not T zero-filled tensors of x's size summed.
+  const out = noGrad(views);
+  record('UnbindBackward', [x], out, (gs) => [stack(gs, d)]);
+  return out;
 }
 
 /** torch.flip: a copy of x with the order of elements reversed along dims. */

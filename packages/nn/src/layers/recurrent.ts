@@ -9,6 +9,7 @@ import {
   add,
   cat,
   chunk,
+  unbind,
   dropout,
   fmtShape,
   linear,
@@ -218,9 +219,10 @@ export abstract class RNNBase<M extends RNNMode> extends Module<[Tensor, (State<
           let h = hInit.select(0, idx);
           let c = cInit ? cInit.select(0, idx) : null;
           const steps: Tensor[] = new Array<Tensor>(seqLen);
+          const xs = unbind(xg, 0); // one autograd node for all time steps
           for (let s = 0; s < seqLen; s++) {
             const t = d === 0 ? s : seqLen - 1 - s;
-            const xt = xg.select(0, t);
+            const xt = xs[t]!;
             if (this.mode === 'LSTM') [h, c] = lstmStep(xt, h, c!, whh, bhh, whr);
             else if (this.mode === 'GRU') h = gruStep(xt, h, whh, bhh);
             else h = rnnStep(this.mode as 'RNN_TANH' | 'RNN_RELU', xt, h, whh, bhh);
