@@ -12,7 +12,10 @@ SPEC: {
   "cases": [{"id": "...", "kind": "gemm", "n": 256}, ...]
 }
 Kinds: gemm {n}; add, mul, sum, max, copy {numel}; softmax {shape}; layernorm {shape};
-conv2d {n, cin, cout, k, h, w, backward}; tinyadd {grad: "none" | "requires" | "backward"}.
+conv2d {n, cin, cout, k, h, w, backward}; tinyadd {grad: "none" | "requires" | "backward"};
+train_mlp, train_cnn {batch, lr, warmupSteps} (torch only: zero_grad, forward, cross_entropy,
+backward, Adam step). A case with "cpuTime": true also gets "cpuSeconds": process CPU time
+(all threads) per call, over as many calls as were timed.
 
 Output: {"versions": {...}, "missing": {system: reason}, "results": [
   {"id", "system", "seconds" (median per iteration), "iters" (per repeat), "reps"}], "errors": [...]}
@@ -123,6 +126,14 @@ def measure(fn, spec):
     return med, iters, reps
 
 
+def measure_cpu(fn, n):
+    """Process CPU time (all threads) per call over n calls: robust when other processes share the cores."""
+    t = time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.process_time() - t) / n
+
+
 # ---- case builders: return a zero-argument function doing one iteration, or None ----
 
 def numpy_case(np, case):
@@ -226,6 +237,59 @@ def torch_case(torch, case):
             bias.grad = None
             F.conv2d(x, w, bias).sum().backward()
         return fwd_bwd
+    if kind in ("train_mlp", "train_cnn"):
+        # One training step as a user writes it: torch.nn modules, cross_entropy, torch.optim.Adam.
+        torch.manual_seed(0)
+        nn = torch.nn
+        n = case["batch"]
+        if kind == "train_mlp":
+            model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+            x = torch.randn(n, 784, generator=g, dtype=f32)
+        else:
+            model = nn.Sequential(
+                nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 10))
+            x = torch.randn(n, 1, 28, 28, generator=g, dtype=f32)
+        y = torch.randint(0, 10, (n,), generator=g)
+        opt = torch.optim.Adam(model.parameters(), lr=case.get("lr", 1e-3))
+
+        def train_step():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        for _ in range(case.get("warmupSteps", 0)):
+            train_step()
+        return train_step
+    if kind == "sdpa":
+        # Attention as torch 1.13 users write it (F.scaled_dot_product_attention arrived in 2.0):
+        # softmax(q k^T * scale + causal mask) v, forward or forward + backward to q, k, v.
+        b, h, l, e = case["b"], case["h"], case["l"], case["e"]
+        q, k, v = (torch.randn(b, h, l, e, generator=g, dtype=f32) for _ in range(3))
+        causal = torch.ones(l, l, dtype=torch.bool).tril() if case.get("causal") else None
+        sdpa = getattr(F, "scaled_dot_product_attention", None)
+
+        def attend(q, k, v):
+            if sdpa is not None:
+                return sdpa(q, k, v, is_causal=causal is not None)
+            s = torch.matmul(q, k.transpose(-2, -1)) * (e ** -0.5)
+            if causal is not None:
+                s = s.masked_fill(~causal, float("-inf"))
+            return torch.matmul(torch.softmax(s, dim=-1), v)
+        if not case.get("backward"):
+            def fwd():
+                with torch.no_grad():
+                    return attend(q, k, v)
+            return fwd
+        for t in (q, k, v):
+            t.requires_grad_(True)
+
+        def fwd_bwd():
+            for t in (q, k, v):
+                t.grad = None
+            attend(q, k, v).sum().backward()
+        return fwd_bwd
     if kind == "tinyadd":
         mode = case.get("grad", "none")
         a = torch.tensor([1.0], dtype=f32, requires_grad=mode != "none")
@@ -265,7 +329,10 @@ def main():
                 if fn is None:
                     continue
                 sec, iters, reps = measure(fn, spec)
-                results.append({"id": case["id"], "system": system, "seconds": sec, "iters": iters, "reps": reps})
+                res = {"id": case["id"], "system": system, "seconds": sec, "iters": iters, "reps": reps}
+                if case.get("cpuTime"):
+                    res["cpuSeconds"] = measure_cpu(fn, iters * reps)
+                results.append(res)
             except Exception as e:  # report and go on with the other cases
                 errors.append({"id": case["id"], "system": system, "error": f"{type(e).__name__}: {e}"})
     print(json.dumps({"versions": versions(mods), "missing": missing, "results": results, "errors": errors}))

@@ -95,6 +95,8 @@ export interface PyResult {
   seconds: number;
   iters: number;
   reps: number;
+  /** Process CPU seconds (all threads) per iteration, for cases that ask for it (`cpuTime: true`). */
+  cpuSeconds?: number;
 }
 
 export interface PyRun {

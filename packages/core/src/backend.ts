@@ -110,6 +110,10 @@ export interface Overrides {
   softmax?(x: View, dim: number, out: BackendBuffer): void;
   logSoftmax?(x: View, dim: number, out: BackendBuffer): void;
   gelu?(x: View, approximate: 'none' | 'tanh', out: BackendBuffer): void;
+  /** relu (float32/float64): out = x > 0 ? x : 0 (NaN gives 0, as core's composite). */
+  relu?(x: View, out: BackendBuffer): void;
+  /** Gradient of relu from its output y (PyTorch's threshold_backward): out = y > 0 ? grad : 0; grad and y of one shape and dtype. */
+  reluBackward?(grad: View, y: View, out: BackendBuffer): void;
   layerNorm?(x: View, weight: View | null, bias: View | null, normalizedSize: number, eps: number, out: BackendBuffer): void;
   /**
    * embedding: out [index.numel, dim] (weight's dtype, contiguous) = rows of weight [num, dim]

@@ -306,6 +306,30 @@ describe('linear / normalize', () => {
     expect(gradgradcheck((a, ww) => linear(a, ww), [r64([2, 3]), r64([2, 3])])).toBe(true);
     expect(() => linear(zeros([2, 3]), zeros([4, 5]))).toThrow(/linear: input of shape \[2, 3\] and weight of shape \[4, 5\] cannot be multiplied \(3 != 5\)/);
   });
+  it('linear on 2-D input (one AddmmBackward node) matches matmul + add in values and gradients', () => {
+    manualSeed(13);
+    const x = r64([6, 4]), w = r64([5, 4]), b = r64([5]);
+    expect(gradcheck((a, ww, bb) => linear(a, ww, bb), [x, w, b])).toBe(true);
+    expect(gradgradcheck((a, ww, bb) => linear(a, ww, bb), [x, w, b])).toBe(true);
+    const leaves = () => [x, w, b].map((t) => t.detach().requiresGrad_(true));
+    const [x1, w1, b1] = leaves(), [x2, w2, b2] = leaves();
+    const y1 = linear(x1!, w1!, b1!);
+    const y2 = x2!.matmul(w2!.t()).add(b2!);
+    expect(y1.gradFn?.name).toBe('AddmmBackward');
+    expect(y1.tolistSync()).toEqual(y2.tolistSync());
+    const g = r64([6, 5]);
+    y1.backward(g);
+    y2.backward(g);
+    for (const [p, q] of [[x1, x2], [w1, w2], [b1, b2]] as const) {
+      expect(p!.grad!.shape).toEqual(q!.grad!.shape);
+      const pa = p!.grad!.dataSync(), qa = q!.grad!.dataSync();
+      pa.forEach((v, i) => expect(v).toBeCloseTo(qa[i] as number, 12));
+    }
+    expect(w1!.grad!.isContiguous()).toBe(true);
+    // without bias, and a bias that only broadcasts ([1]) keeps the composite
+    expect(gradcheck((a, ww) => linear(a, ww), [x, w])).toBe(true);
+    expect(gradcheck((a, ww, bb) => linear(a, ww, bb), [x, w, r64([1])])).toBe(true);
+  });
   it('normalize: unit norms, zero vectors, gradcheck', () => {
     const x = tensor([[3, 4], [0, 0]], { dtype: 'float32' });
     expect(normalize(x, { dim: 1 }).tolistSync()).toEqual([[0.6, 0.8].map(Math.fround), [0, 0]]);

@@ -86,6 +86,8 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
         InstanceMethod("scatterAdd", &CpuAddon::ScatterAdd),
         InstanceMethod("softmax", &CpuAddon::Softmax),
         InstanceMethod("gelu", &CpuAddon::Gelu),
+        InstanceMethod("relu", &CpuAddon::Relu),
+        InstanceMethod("reluBackward", &CpuAddon::ReluBackward),
         InstanceMethod("layerNorm", &CpuAddon::LayerNorm),
         InstanceMethod("crossEntropy", &CpuAddon::CrossEntropy),
         InstanceMethod("embedding", &CpuAddon::Embedding),
@@ -474,6 +476,25 @@ class CpuAddon : public Napi::Addon<CpuAddon> {
       const bool tanh_approx = r.n() != 0;
       const View x = r.view();
       k_gelu(x, tanh_approx, r.p());
+    });
+  }
+
+  // activation.cc: [x] out
+  void Relu(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View x = r.view();
+      k_relu(x, r.p());
+    });
+  }
+
+  // [grad] [y] out
+  void ReluBackward(const Napi::CallbackInfo& info) {
+    guard(info.Env(), [&] {
+      Reader r = reader();
+      const View g = r.view();
+      const View y = r.view();
+      k_relu_backward(g, y, r.p());
     });
   }
 

@@ -4,8 +4,8 @@
 // window hangs over the padding), then:
 //   forward      y[n, g]  = W_g [Og, K] x cols [K, L]                    (+ bias)
 //   grad input   cols     = W_g^T [K, Og] x dy[n, g] [Og, L]; col2im adds cols back into dx[n]
-//   grad weight  dW_g    += dy[n, g] [Og, L] x cols^T [L, K]           (db[o] += sum of dy[n, o])
-// (cols^T is materialised row-major, so the GEMM packs both operands with unit-stride reads.)
+//   grad weight  dW_g    += (cols [K, L] x dy[n, g]^T [L, Og])^T         (db[o] += sum of dy[n, o])
+// (cols is the GEMM's A, packed with unit-stride reads; only the smaller dy^T is read strided.)
 // A 1x1 / stride 1 / no padding convolution uses the input (or writes dx) directly, no cols.
 // Images are spread over the thread pool (GEMM then runs inline on each thread); the weight
 // gradient sums per-chunk partials in chunk order, so results do not depend on scheduling.
@@ -49,7 +49,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t csa,
     dgemm(m, n, k, A, rsa, csa, B, rsb, csb, C, ldc);
 }
 
-// A per-thread scratch buffer (slot 0: cols, 1: packed dy, 2: gemm result, 3: cols^T); grows,
+// A per-thread scratch buffer (slot 0: cols, 1: packed dy, 2: gemm result, 3: unused); grows,
 // never shrinks.
 template <typename T>
 T* scratch(int slot, size_t n) {
@@ -186,11 +186,13 @@ const T* dy_matrix(const View& gy, const Geo& q, int64_t n, int64_t gi, int64_t&
   return buf;
 }
 
-// Run f(n) for every image: spread over the pool by image, or inline (GEMM threads) for one.
+// Run f(n) for every image: spread over the pool by image, handed out one at a time (a thread
+// that is descheduled by another process just takes fewer images), or inline (GEMM threads)
+// for one.
 template <class F>
 void over_images(int64_t N, F&& f) {
   if (N > 1 && num_threads() > 1) {
-    parallel_for(N, 1, [&](int64_t s, int64_t e) {
+    parallel_for_each(N, [&](int64_t s, int64_t e) {
       for (int64_t n = s; n < e; n++) f(n);
     });
   } else {
@@ -284,7 +286,10 @@ bool wgrad_direct_rows(const Geo& q, const T* dy, int64_t rs, int64_t cs, const 
 
 template <typename T>
 void conv_backward_weight(const View& gy, const View& x, const Geo& q, T* dw, T* db) {
-  const int64_t nchunks = std::max<int64_t>(1, std::min<int64_t>(q.N, num_threads()));
+  // Several chunks per thread, handed out dynamically (balance when another process takes a
+  // core); each chunk's partial sum covers fixed images, so results depend only on the thread
+  // count, not on scheduling.
+  const int64_t nchunks = num_threads() > 1 ? std::max<int64_t>(1, std::min<int64_t>(q.N, 4 * num_threads())) : 1;
   const int64_t wsize = q.O * q.K;
   std::vector<T> partial(size_t(nchunks * wsize), T(0));
   std::vector<double> bpartial(db ? size_t(nchunks * q.O) : 0, 0.0);
@@ -304,13 +309,14 @@ void conv_backward_weight(const View& gy, const View& x, const Geo& q, T* dw, T*
           im2col(q, xp, sx, n, gi, cols);
           T* a = acc + gi * q.Og * q.K;
           if (!(q.K < 32 && wgrad_direct_rows(q, dy, rs, cs, cols, a))) {
-            T* rows = scratch<T>(3, size_t(q.K * q.L));  // cols^T [L, K]
-            for (int64_t p = 0; p < q.K; p++) {
-              const T* src = cols + p * q.L;
-              for (int64_t l = 0; l < q.L; l++) rows[l * q.K + p] = src[l];
+            // dW_g^T [K, Og] = cols [K, L] x dy^T [L, Og]: cols is read with unit stride (packed
+            // as A), and only the small dy^T (Og x L) is packed from strided reads, instead of
+            // transposing all of cols; then acc [Og, K] += tmp^T.
+            gemm<T>(q.K, q.Og, q.L, cols, q.L, 1, dy, cs, rs, tmp, q.Og);
+            for (int64_t o = 0; o < q.Og; o++) {
+              T* ao = a + o * q.K;
+              for (int64_t p = 0; p < q.K; p++) ao[p] += tmp[p * q.Og + o];
             }
-            gemm<T>(q.Og, q.K, q.L, dy, rs, cs, rows, q.K, 1, tmp, q.K);
-            for (int64_t i = 0; i < q.Og * q.K; i++) a[i] += tmp[i];
           }
         }
         if (bacc) {
@@ -339,7 +345,7 @@ void conv_backward_weight(const View& gy, const View& x, const Geo& q, T* dw, T*
     }
   };
   if (nchunks > 1) {
-    parallel_for(nchunks, 1, [&](int64_t s, int64_t e) {
+    parallel_for_each(nchunks, [&](int64_t s, int64_t e) {
       for (int64_t c = s; c < e; c++) chunk(c);
     });
   } else {

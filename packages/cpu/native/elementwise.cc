@@ -165,9 +165,26 @@ void k_where(const View& cond, const View& a, const View& b, void* outp) {
         const uint8_t* c = pc + off[1];
         const T* x = pa + off[2];
         const T* y = pb + off[3];
+        // Contiguous paths select with bit masks (no branch on data: random conditions would
+        // mispredict half the time), so the compiler vectorises them.
         if (st[1] == 1 && st[2] == 1 && st[3] == 1)
-          for (int64_t j = 0; j < n; j++) o[j] = c[j] ? x[j] : y[j];
-        else
+          for (int64_t j = 0; j < n; j++) {
+            const T m = T(0) - T(c[j] != 0);
+            o[j] = T((x[j] & m) | (y[j] & T(~m)));
+          }
+        else if (st[1] == 1 && st[2] == 1 && st[3] == 0) {  // where(c, x, scalar): relu and its gradient
+          const T y0 = y[0];
+          for (int64_t j = 0; j < n; j++) {
+            const T m = T(0) - T(c[j] != 0);
+            o[j] = T((x[j] & m) | (y0 & T(~m)));
+          }
+        } else if (st[1] == 1 && st[2] == 0 && st[3] == 1) {
+          const T x0 = x[0];
+          for (int64_t j = 0; j < n; j++) {
+            const T m = T(0) - T(c[j] != 0);
+            o[j] = T((x0 & m) | (y[j] & T(~m)));
+          }
+        } else
           for (int64_t j = 0; j < n; j++) o[j] = c[j * st[1]] ? x[j * st[2]] : y[j * st[3]];
       });
     });

@@ -110,6 +110,30 @@ void pack_a_rowmajor_f32(int64_t mc, int64_t kc, const float* A, int64_t rsa, fl
   if (ir < mc) pack_a<MR>(mc - ir, kc, A + ir * rsa, rsa, 1, dst);
 }
 
+// Column-major B (rsb == 1: B is a transposed row-major matrix, e.g. the weight of linear) into
+// 32-wide panels, 16 rows x 16 columns at a time through a register transpose; a last partial
+// panel goes through the generic pack_b.
+void pack_b_colmajor_f32(int64_t kc, int64_t nc, const float* B, int64_t csb, float* dst) {
+  constexpr int NR = 32;
+  const int64_t full = nc / NR;
+  for (int64_t jp = 0; jp < full; jp++) {
+    float* d = dst + jp * kc * NR;
+    for (int h = 0; h < 2; h++) {
+      const float* b = B + (jp * NR + h * 16) * csb;
+      int64_t p = 0;
+      for (; p + 16 <= kc; p += 16) {
+        __m512 r[16];
+        for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(b + j * csb + p);
+        transpose16(r);
+        for (int q = 0; q < 16; q++) _mm512_storeu_ps(d + (p + q) * NR + h * 16, r[q]);
+      }
+      for (; p < kc; p++)
+        for (int j = 0; j < 16; j++) d[p * NR + h * 16 + j] = b[j * csb + p];
+    }
+  }
+  if (nc > full * NR) pack_b<NR>(kc, nc - full * NR, B + full * NR * csb, 1, csb, dst + full * kc * NR);
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -125,6 +149,12 @@ struct Kernel {
       if (csa == 1 && rsa != 1) return pack_a_rowmajor_f32<MR>(mc, kc, A, rsa, dst);
     }
     avx512::pack_a<MR>(mc, kc, A, rsa, csa, dst);
+  }
+  static void pack_b(int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* dst) {
+    if constexpr (std::is_same<T, float>::value && NR == 32) {
+      if (rsb == 1 && csb != 1) return pack_b_colmajor_f32(kc, nc, B, csb, dst);
+    }
+    avx512::pack_b<NR>(kc, nc, B, rsb, csb, dst);
   }
 
   __attribute__((always_inline)) static inline void step(const T* a, const T* b, V (&c0)[MR], V (&c1)[MR]) {

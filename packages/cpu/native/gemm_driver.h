@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "threadpool.h"
 
@@ -168,6 +169,13 @@ void pack_b(int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* dst
 
 inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
+// A kernel may bring its own `static void pack_b(kc, nc, B, rsb, csb, dst)` (same layout as
+// pack_b above); otherwise the generic one is used.
+template <class K, class = void>
+struct HasPackB : std::false_type {};
+template <class K>
+struct HasPackB<K, std::void_t<decltype(&K::pack_b)>> : std::true_type {};
+
 // One thread computes the whole (m x n) C block.
 // Kernel: using T; MR, NR, MC, KC, NC;
 //   static void pack_a(mc, kc, A, rsa, csa, dst)   (usually pack_a<MR> above)
@@ -198,7 +206,10 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const typename K::T* A, int64_
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
       const bool acc = pc > 0;
-      pack_b<NR>(kc, nc, B + pc * rsb + jc * csb, rsb, csb, bpack);
+      if constexpr (HasPackB<K>::value)
+        K::pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, bpack);
+      else
+        pack_b<NR>(kc, nc, B + pc * rsb + jc * csb, rsb, csb, bpack);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = std::min(MC, m - ic);
         K::pack_a(mc, kc, A + ic * rsa + pc * csa, rsa, csa, apack);

@@ -100,6 +100,10 @@ void k_fused_optim(OptimKind kind, const double* hyper, int nviews, const OptimE
 // Floating x of any strides; out contiguous with x's shape and dtype.
 void k_softmax(const View& x, int dim, bool log, void* out);
 void k_gelu(const View& x, bool tanh_approx, void* out);
+// activation.cc: relu (out contiguous, x's shape) and its gradient from the saved output y
+// (float32/float64; grad and y of one shape and dtype).
+void k_relu(const View& x, void* out);
+void k_relu_backward(const View& grad, const View& y, void* out);
 // Normalise each run of the trailing n elements; weight/bias (n elements, x's dtype) may be null.
 void k_layer_norm(const View& x, const View* weight, const View* bias, int64_t n, double eps, void* out);
 // Must match CE_REDUCTION_CODES in src/native.ts.

@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels.h"
 #include "threadpool.h"
@@ -23,12 +27,85 @@ void check_float(const char* op, const View& v) {
 // Planes per task so one task is worth at least ~16K elements of work.
 int64_t grain_for(int64_t per_plane) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, per_plane)); }
 
+// One step of the window scan, branch-free: take v when it beats best (first maximum; the first
+// NaN wins and stays).
+template <typename T>
+inline void max_take(T v, int64_t i, T& best, int64_t& bi) {
+  const bool take = !(best != best) && (v > best || v != v);
+  best = take ? v : best;
+  bi = take ? i : bi;
+}
+
+// The common 2x2 / stride 2 / no padding / no dilation window on rows of unit stride (the
+// windows never leave the input since oh <= H / 2, ow <= W / 2).
+template <typename T>
+void max_fwd_2x2(const View& x, const Pool2dGeom& g, T* vals, int64_t* idx) {
+  const int64_t C = x.shape[1], W = x.shape[3];
+  const int64_t oh = g.out[0], ow = g.out[1];
+  const int64_t* s = x.strides;
+  const T* xp = x.ptr<T>();
+  parallel_for(x.shape[0] * C, grain_for(oh * ow * 4), [&](int64_t b, int64_t e) {
+    for (int64_t pl = b; pl < e; pl++) {
+      const int64_t n = pl / C, c = pl % C;
+      const T* plane = xp + n * s[0] + c * s[1];
+      T* vo = vals + pl * oh * ow;
+      int64_t* io = idx + pl * oh * ow;
+      for (int64_t oy = 0; oy < oh; oy++) {
+        const T* r0 = plane + 2 * oy * s[2];
+        const T* r1 = r0 + s[2];
+        const int64_t i0 = 2 * oy * W, i1 = i0 + W;
+        int64_t ox = 0;
+#if defined(__SSE2__)
+        if constexpr (std::is_same<T, float>::value) {
+          // Four windows at a time: even/odd columns of the two rows are the window's (0,0),
+          // (0,1), (1,0), (1,1) in scan order; the same take rule as max_take, lane-wise.
+          const __m128i one = _mm_set1_epi32(1), two = _mm_set1_epi32(2), three = _mm_set1_epi32(3);
+          for (; ox + 4 <= ow; ox += 4) {
+            const __m128 u0 = _mm_loadu_ps(r0 + 2 * ox), u1 = _mm_loadu_ps(r0 + 2 * ox + 4);
+            const __m128 w0 = _mm_loadu_ps(r1 + 2 * ox), w1 = _mm_loadu_ps(r1 + 2 * ox + 4);
+            const __m128 v[3] = {_mm_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)), _mm_shuffle_ps(w0, w1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm_shuffle_ps(w0, w1, _MM_SHUFFLE(3, 1, 3, 1))};
+            const __m128i k[3] = {one, two, three};
+            __m128 best = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0));
+            __m128i bk = _mm_setzero_si128();
+            for (int q = 0; q < 3; q++) {
+              const __m128 take = _mm_and_ps(_mm_cmpord_ps(best, best), _mm_or_ps(_mm_cmpgt_ps(v[q], best), _mm_cmpunord_ps(v[q], v[q])));
+              best = _mm_or_ps(_mm_and_ps(take, v[q]), _mm_andnot_ps(take, best));
+              const __m128i ti = _mm_castps_si128(take);
+              bk = _mm_or_si128(_mm_and_si128(ti, k[q]), _mm_andnot_si128(ti, bk));
+            }
+            _mm_storeu_ps(reinterpret_cast<float*>(vo + oy * ow + ox), best);
+            alignas(16) int32_t kk[4];
+            _mm_store_si128(reinterpret_cast<__m128i*>(kk), bk);
+            for (int l = 0; l < 4; l++) io[oy * ow + ox + l] = i0 + 2 * (ox + l) + (kk[l] & 1) + (kk[l] >> 1) * W;
+          }
+        }
+#endif
+        for (; ox < ow; ox++) {
+          T best = r0[2 * ox];
+          int64_t bi = i0 + 2 * ox;
+          max_take(r0[2 * ox + 1], i0 + 2 * ox + 1, best, bi);
+          max_take(r1[2 * ox], i1 + 2 * ox, best, bi);
+          max_take(r1[2 * ox + 1], i1 + 2 * ox + 1, best, bi);
+          vo[oy * ow + ox] = best;
+          io[oy * ow + ox] = bi;
+        }
+      }
+    }
+  });
+}
+
 template <typename T>
 void max_fwd(const View& x, const Pool2dGeom& g, T* vals, int64_t* idx) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t oh = g.out[0], ow = g.out[1];
   const int64_t* s = x.strides;
   const T* xp = x.ptr<T>();
+  if (g.kernel[0] == 2 && g.kernel[1] == 2 && g.stride[0] == 2 && g.stride[1] == 2 && g.pad[0] == 0 && g.pad[1] == 0 &&
+      g.dilation[0] == 1 && g.dilation[1] == 1 && s[3] == 1 && 2 * oh <= H && 2 * ow <= W) {
+    max_fwd_2x2<T>(x, g, vals, idx);
+    return;
+  }
   parallel_for(N * C, grain_for(oh * ow * g.kernel[0] * g.kernel[1]), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; pl++) {
       const int64_t n = pl / C, c = pl % C;

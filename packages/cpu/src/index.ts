@@ -194,6 +194,17 @@ export class CpuBackend implements Backend {
       this.m[k] = buf(out, 'gelu').ptr;
       this.native.gelu();
     },
+    // activation.cc: float32/float64 (core uses the composite for other dtypes)
+    relu: (x, out) => {
+      const k = this.view(0, x, 'relu');
+      this.m[k] = buf(out, 'relu').ptr;
+      this.native.relu();
+    },
+    reluBackward: (grad, y, out) => {
+      const k = this.view(this.view(0, grad, 'reluBackward'), y, 'reluBackward');
+      this.m[k] = buf(out, 'reluBackward').ptr;
+      this.native.reluBackward();
+    },
     layerNorm: (x, weight, bias, normalizedSize, eps, out) => {
       let k = this.view(0, x, 'layerNorm');
       this.m[k++] = normalizedSize;

@@ -101,6 +101,9 @@ export interface Addon {
   // fused overrides (softmax.cc, norm.cc, loss.cc, embedding.cc)
   softmax(): void;
   gelu(): void;
+  /** activation.cc: relu and its gradient from the saved output. */
+  relu(): void;
+  reluBackward(): void;
   layerNorm(): void;
   crossEntropy(): void;
   embedding(): void;

@@ -339,7 +339,27 @@ function ones(x: Tensor): Tensor {
 // ---- activations (compositions: gradients come from their parts) ----
 
 export function relu(x: Tensor): Tensor {
+  const be = x.storage.backend;
+  const fused = be.overrides?.relu;
+  if (fused && (x.dtype === 'float32' || x.dtype === 'float64')) {
+    x._assertAlive('relu');
+    const out = empty(be, x.dtype, x.shape);
+    if (out.numel > 0) fused(x._view('relu'), out.storage.buf);
+    if (needsGrad(x)) record('ReluBackward', [x], [out], ([g], [y]) => [reluGrad(g!, y!)], [out]);
+    return out;
+  }
   return composite((tmp) => where(tmp(x.gt(0)), x, 0));
+}
+/** d relu: grad where the output is positive; fused when no graph is being built (double backward composes). */
+function reluGrad(g: Tensor, y: Tensor): Tensor {
+  const be = g.storage.backend;
+  const fused = be.overrides?.reluBackward;
+  if (fused && !isGradEnabled() && g.dtype === y.dtype && g.device === y.device && (g.dtype === 'float32' || g.dtype === 'float64')) {
+    const out = empty(be, g.dtype, g.shape);
+    if (out.numel > 0) fused(g._view('relu'), y._view('relu'), out.storage.buf);
+    return out;
+  }
+  return composite((tmp) => where(tmp(y.gt(0)), g, 0));
 }
 export function silu(x: Tensor): Tensor {
   return composite((tmp) => mul(x, tmp(sigmoid(x))));

@@ -365,10 +365,44 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new RangeError(`${op}: input of shape ${fmtShape(x.shape)} and weight of shape ${fmtShape(weight.shape)} cannot be multiplied (${x.shape[x.ndim - 1]} != ${inF})`);
   }
   if (x.dtype !== weight.dtype) throw new TypeError(`${op}: expected input and weight to have the same dtype, but got ${x.dtype} and ${weight.dtype}`);
+  if (x.ndim === 2 && weight.ndim === 2 && (!bias || (bias.dtype === x.dtype && bias.ndim === 1 && bias.shape[0] === weight.shape[0]))) return linear2d(x, weight, bias ?? null);
   return tidy(() => {
     const y = matmul(x, weight.ndim === 2 ? transpose(weight, 0, 1) : weight);
     return bias ? add(y, bias) : y;
   });
+}
+
+/**
+ * linear on x [M, I], weight [O, I] as one node (PyTorch's addmm): the forward multiplies by a
+ * transposed view of the weight (the GEMM reads it in place), and the weight gradient is
+ * computed as g^T x, already [O, I] and contiguous, instead of the transpose of x^T g (which
+ * .grad would copy). The backward is written with differentiable ops (double backward works).
+ */
+function linear2d(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const out = noGrad(() => {
+    const wt = transpose(weight, 0, 1);
+    const y = matmul(x, wt);
+    wt.dispose();
+    if (!bias) return y;
+    const r = add(y, bias);
+    y.dispose();
+    return r;
+  });
+  if (needsGrad(x, weight, bias)) {
+    record('AddmmBackward', [x, weight, bias], [out], ([g], [xs, ws]) => {
+      let gt: Tensor | null = null;
+      try {
+        return [
+          x.requiresGrad ? matmul(g!, ws!) : null,
+          weight.requiresGrad ? matmul((gt = transpose(g!, 0, 1)), xs!) : null,
+          bias?.requiresGrad ? sum(g!, 0) : null,
+        ];
+      } finally {
+        gt?.dispose();
+      }
+    }, [x, weight]);
+  }
+  return out;
 }
 
 // ---- normalize ----
