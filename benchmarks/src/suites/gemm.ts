@@ -7,10 +7,18 @@
  * Systems: tensile-cpu (@tensile/cpu), tensile-js (the reference backend, n <= 512, first run
  * only), numpy (its BLAS, OpenBLAS here), torch, onnxruntime (a one-node MatMul model built in
  * code), tfjs-wasm (single-threaded in Node) and tfjs-cpu (n <= 512) in the first run only.
+ *
+ *   pnpm bench gemm --device webgpu [--sizes ...]
+ *
+ * runs the WebGPU systems instead, on one adapter (Dawn from the `webgpu` package; without a GPU
+ * the software Vulkan driver packages/webgpu/scripts/setup-driver.sh installs, lavapipe first):
+ * tensile-webgpu (@tensile/webgpu) and tfjs-webgpu (@tensorflow/tfjs-backend-webgpu). Each timed
+ * call is a matmul followed by reading back one element of the product, so it includes the
+ * GPU's work and one round trip, for both systems alike.
  */
 import { parseArgs } from 'node:util';
-import { matmul, randn, setDefaultDevice } from '@tensile/core';
-import { forEachTfjsBackend, loadOrt, ortSession } from '../lib/jspeers';
+import { matmul, randn, ready, setDefaultDevice } from '@tensile/core';
+import { forEachTfjsBackend, loadOrt, ortSession, type Tf } from '../lib/jspeers';
 import { pythonAvailability, runPython, type PyCase } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
 import { loadTensileCpu } from '../lib/tensile';
@@ -20,24 +28,30 @@ import type { SuiteContext, SuiteResult } from '../types';
 const JS_MAX = 512;
 const TFJS_CPU_MAX = 512;
 
-function sizes(args: string[]): number[] {
-  const { values } = parseArgs({ args, options: { sizes: { type: 'string' } }, strict: true, allowPositionals: false });
+function options(args: string[]): { sizes: number[]; device: 'cpu' | 'webgpu' } {
+  const { values } = parseArgs({ args, options: { sizes: { type: 'string' }, device: { type: 'string' } }, strict: true, allowPositionals: false });
+  const device = values.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'webgpu') throw new Error(`gemm: --device must be cpu or webgpu, got ${device}`);
   const list = (values.sizes ?? '256,512,1024,2048').split(',').map(Number);
   if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`gemm: --sizes must be positive integers, got ${values.sizes}`);
-  return list;
+  return { sizes: list, device };
 }
 
 const gflops = (n: number, seconds: number) => (2 * n ** 3) / seconds / 1e9;
 const caseName = (n: number) => `sgemm ${n}`;
 
 export async function run(ctx: SuiteContext): Promise<SuiteResult> {
-  const ns = sizes(ctx.args);
+  const { sizes: ns, device } = options(ctx.args);
   const rec = new Recorder(ctx);
   const T = ctx.threads;
   const put = (n: number, system: string, threads: number, seconds: number) => {
     rec.add(caseName(n), system, threads, 'throughput', gflops(n, seconds), 'GFLOP/s');
-    console.log(`  ${caseName(n).padEnd(12)} ${system.padEnd(12)} ${threads}t  ${gflops(n, seconds).toFixed(1)} GFLOP/s`);
+    console.log(`  ${caseName(n).padEnd(12)} ${system.padEnd(14)} ${threads}t  ${gflops(n, seconds).toFixed(2)} GFLOP/s`);
   };
+  if (device === 'webgpu') {
+    await runWebGPU(ctx, rec, ns, put);
+    return rec.result();
+  }
 
   // Tensile
   const cpu = await loadTensileCpu();
@@ -96,4 +110,99 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   for (const r of py.results) put(Number(r.id.split(' ')[1]), r.system, T, r.seconds);
   for (const e of py.errors) rec.note(`${e.system} ${e.id} failed: ${e.error}`);
   return rec.result();
+}
+
+type Put = (n: number, system: string, threads: number, seconds: number) => void;
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+
+/**
+ * tensile-webgpu and tfjs-webgpu on one adapter. The GPU object is Dawn's (held by
+ * @tensile/webgpu for the process's life) and is also installed as navigator.gpu for tfjs.
+ * A software Vulkan driver gets LP_NUM_THREADS = the run's thread count (lavapipe's workers).
+ */
+async function runWebGPU(ctx: SuiteContext, rec: Recorder, ns: number[], put: Put): Promise<void> {
+  const T = ctx.threads;
+  process.env.LP_NUM_THREADS ??= String(T);
+  let wg: typeof import('@tensile/webgpu');
+  let adapter = '';
+  try {
+    wg = await import('@tensile/webgpu');
+    const icd = await wg.useSoftwareVulkan();
+    await ready('webgpu');
+    const info = wg.webgpuInfo().adapter;
+    adapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+    rec.available('tensile-webgpu', T, { ok: true, note: `@tensile/webgpu on ${adapter}` });
+    rec.note(`webgpu adapter: ${adapter}${icd ? ` (VK_ICD_FILENAMES=${icd}, LP_NUM_THREADS=${process.env.LP_NUM_THREADS})` : ''}; each call = matmul + a 1-element read of the product`);
+  } catch (e) {
+    rec.available('tensile-webgpu', T, { ok: false, note: errMessage(e) });
+    rec.available('tfjs-webgpu', T, { ok: false, note: 'no WebGPU adapter (see tensile-webgpu)' });
+    return;
+  }
+
+  setDefaultDevice('webgpu');
+  for (const n of ns) {
+    await attempt(rec, `tensile-webgpu ${caseName(n)}`, async () => {
+      const a = randn([n, n]), b = randn([n, n]);
+      const t = await timeAsync(async () => {
+        const c = matmul(a, b);
+        const last = c.select(0, n - 1).select(0, n - 1);
+        await last.item();
+        last.dispose();
+        c.dispose();
+      });
+      a.dispose();
+      b.dispose();
+      put(n, 'tensile-webgpu', T, t.seconds);
+    });
+  }
+  setDefaultDevice('js');
+  wg.emptyCache();
+
+  const tf = await loadTfjsWebgpu(await wg.getGPU());
+  rec.available('tfjs-webgpu', T, tf.ok ? { ok: true, note: tf.note } : tf);
+  if (tf.tf) {
+    const t = tf.tf;
+    for (const n of ns) {
+      await attempt(rec, `tfjs-webgpu ${caseName(n)}`, async () => {
+        const a = t.randomNormal([n, n]), b = t.randomNormal([n, n]);
+        const tm = await timeAsync(async () => {
+          const c = t.matMul(a, b);
+          const last = t.slice(c, [n - 1, n - 1], [1, 1]);
+          await last.data();
+          last.dispose();
+          c.dispose();
+        });
+        a.dispose();
+        b.dispose();
+        put(n, 'tfjs-webgpu', T, tm.seconds);
+      });
+    }
+  }
+  // Ratios tensile-webgpu / tfjs-webgpu (the report's "best peer" column is this one peer).
+  const value = (system: string, n: number) => rec.rows.find((r) => r.system === system && r.case === caseName(n) && r.metric === 'throughput')?.value;
+  for (const n of ns) {
+    const a = value('tensile-webgpu', n), b = value('tfjs-webgpu', n);
+    if (a !== undefined && b !== undefined) console.log(`  ${caseName(n).padEnd(12)} tensile-webgpu / tfjs-webgpu = ${(a / b).toFixed(2)}x`);
+  }
+  wg.destroyWebGPU();
+}
+
+/** @tensorflow/tfjs-backend-webgpu on the given GPU object (installed as navigator.gpu), or why not. */
+async function loadTfjsWebgpu(gpu: GPU): Promise<{ tf: Tf | null; ok: boolean; note: string }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (!nav) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  else if (nav.gpu !== gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  try {
+    const tfName = '@tensorflow/tfjs', wgName = '@tensorflow/tfjs-backend-webgpu';
+    const mod = (await import(tfName)) as Tf & { default?: Tf };
+    const tf = typeof mod.matMul === 'function' ? mod : mod.default!;
+    tf.enableProdMode();
+    await import(wgName);
+    if (!(await tf.setBackend('webgpu'))) return { tf: null, ok: false, note: "tfjs backend 'webgpu' failed to initialise" };
+    await tf.ready();
+    const ver = ((await import(`${wgName}/package.json`, { with: { type: 'json' } })) as { default: { version: string } }).default.version;
+    return { tf, ok: true, note: `@tensorflow/tfjs-backend-webgpu ${ver} (tfjs ${tf.version.tfjs})` };
+  } catch (e) {
+    return { tf: null, ok: false, note: `@tensorflow/tfjs-backend-webgpu: ${errMessage(e)}` };
+  }
 }

@@ -31,6 +31,10 @@ import {
   MAP_SHAPE_AT,
   mapShader,
   matmulShader,
+  matmulVec4Shader,
+  MM4_ROWS,
+  MM4_WG,
+  type Mm4Layout,
   MM_TILE,
   reduceShader,
   scatterAddShader,
@@ -88,6 +92,22 @@ export function groups1d(n: number, wg = WG): [number, number] {
   const g = Math.max(1, Math.ceil(n / wg));
   const gx = Math.min(g, 65535);
   return [gx, Math.ceil(g / gx)];
+}
+
+/**
+ * The layout for the vec4 matmul kernel (templates.ts: matmulVec4Shader) when the operands allow
+ * it (float32, K and N multiples of 4, 16-byte aligned rows or columns), else null (the general
+ * tiled kernel).
+ */
+function vec4Layout(a: View, b: View, M: number, N: number, K: number): Mm4Layout | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || K % 4 !== 0 || N % 4 !== 0) return null;
+  const r = a.shape.length;
+  const am = a.strides[r - 2]!, ak = a.strides[r - 1]!, bk = b.strides[r - 2]!, bn = b.strides[r - 1]!;
+  const al = ak === 1 && am % 4 === 0 ? 'k' : am === 1 && ak % 4 === 0 && M % 4 === 0 ? 'm' : null;
+  const bl = bn === 1 && bk % 4 === 0 ? 'n' : bk === 1 && bn % 4 === 0 ? 'k' : null;
+  if (!al || !bl || a.offset % 4 !== 0 || b.offset % 4 !== 0) return null;
+  for (let d = 0; d < r - 2; d++) if (a.strides[d]! % 4 !== 0 || b.strides[d]! % 4 !== 0) return null;
+  return { a: al, b: bl };
 }
 
 export class WebGPUBackend implements Backend {
@@ -317,6 +337,16 @@ export class WebGPUBackend implements Backend {
     const m = new Meta().i(M, N, K, r - 2, a.offset, a.strides[r - 2]!, a.strides[r - 1]!, b.offset, b.strides[r - 2]!, b.strides[r - 1]!);
     m.i(...batchShape, ...a.strides.slice(0, r - 2), ...b.strides.slice(0, r - 2));
     const ctx = this.ctx;
+    const layout = vec4Layout(a, b, M, N, K);
+    if (layout) {
+      const pipe = ctx.pipeline(`matmul4|${layout.a}${layout.b}`, () => matmulVec4Shader(layout));
+      ctx.dispatch(pipe, m.commit(ctx), [{ buf: gb(a.buf, 'matmul') }, { buf: gb(b.buf, 'matmul') }, { buf: gb(out, 'matmul'), write: true }], [
+        Math.ceil(N / 4 / MM4_WG[0]),
+        Math.ceil(M / MM4_ROWS / MM4_WG[1]),
+        batch,
+      ]);
+      return;
+    }
     const pipe = ctx.pipeline(`matmul|${a.dtype}`, () => matmulShader(a.dtype));
     ctx.dispatch(pipe, m.commit(ctx), [{ buf: gb(a.buf, 'matmul') }, { buf: gb(b.buf, 'matmul') }, { buf: gb(out, 'matmul'), write: true }], [
       Math.ceil(N / MM_TILE),

@@ -264,6 +264,83 @@ var<workgroup> Bs: array<array<${t}, 64>, 16>;
 }`;
 }
 
+/** Rows per invocation of the vec4 matmul kernel (x 4 columns), and its workgroup. */
+export const MM4_ROWS = 4;
+export const MM4_WG: readonly [number, number] = [8, 8];
+
+/**
+ * How the vec4 matmul kernel reads an operand: A along 'k' (rows contiguous, ak = 1) or along
+ * 'm' (columns contiguous, am = 1: a transposed view); B along 'n' (bn = 1) or along 'k'
+ * (bk = 1: transposed).
+ */
+export type Mm4Layout = { a: 'k' | 'm'; b: 'n' | 'k' };
+
+/**
+ * float32 matmul with vec4 loads and an MM4_ROWS x 4 register block per invocation, no
+ * workgroup memory and no barriers (fastest on CPU-emulated adapters such as lavapipe and
+ * SwiftShader, and good on GPUs through their caches). Needs K % 4 == 0, N % 4 == 0, every
+ * offset and non-unit stride a multiple of 4, and M % 4 == 0 when A is read along 'm'. Same meta
+ * as matmulShader; dispatch (ceil(N/4/WGx), ceil(M/ROWS/WGy), batch). Output contiguous.
+ */
+export function matmulVec4Shader(layout: Mm4Layout, rows = MM4_ROWS): string {
+  const R = Array.from({ length: rows }, (_, i) => i);
+  const G = Array.from({ length: rows / 4 }, (_, g) => g);
+  const Q = [0, 1, 2, 3];
+  const pre: string[] = [];
+  const loads: string[] = [];
+  if (layout.a === 'k') {
+    for (const i of R) pre.push(`let ar${i} = (aBase + min(row0 + ${i}, M - 1) * am) / 4;`);
+    for (const i of R) loads.push(`let a${i} = ab[ar${i} + k4];`);
+  } else {
+    pre.push('let ak4 = ak / 4;');
+    for (const g of G) pre.push(`let ac${g} = (aBase + min(row0 + ${4 * g}, M - 4)) / 4;`);
+    for (const g of G) for (const kk of Q) loads.push(`let at${g}_${kk} = ab[ac${g} + (k + ${kk}) * ak4];`);
+    for (const i of R) loads.push(`let a${i} = vec4<f32>(${Q.map((kk) => `at${i >> 2}_${kk}[${i & 3}]`).join(', ')});`);
+  }
+  const fmas: string[] = [];
+  if (layout.b === 'n') {
+    pre.push('let bk4 = bk / 4;', 'let bc = (bBase + col0) / 4;');
+    for (const kk of Q) loads.push(`let b${kk} = bb[bc + (k + ${kk}) * bk4];`);
+    for (const i of R) fmas.push(`acc${i} = acc${i} + a${i}.x * b0 + a${i}.y * b1 + a${i}.z * b2 + a${i}.w * b3;`);
+  } else {
+    for (const j of Q) pre.push(`let br${j} = (bBase + (col0 + ${j}) * bn) / 4;`);
+    for (const j of Q) loads.push(`let bt${j} = bb[br${j} + k4];`);
+    for (const i of R) fmas.push(`acc${i} = acc${i} + vec4<f32>(dot(a${i}, bt0), dot(a${i}, bt1), dot(a${i}, bt2), dot(a${i}, bt3));`);
+  }
+  const stores = R.map((i) => (i === 0 ? 'outb[ob / 4] = acc0;' : `if (row0 + ${i} < M) { outb[(ob + ${i} * N) / 4] = acc${i}; }`));
+  return `${PRELUDE}
+${decl(0, 'prm', 'meta')}
+@group(0) @binding(1) var<storage, read> ab: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bb: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> outb: array<vec4<f32>>;
+@compute @workgroup_size(${MM4_WG[0]}, ${MM4_WG[1]}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let M = prm[0]; let N = prm[1]; let K = prm[2]; let br = prm[3];
+  let am = prm[5]; let ak = prm[6]; let bk = prm[8]; let bn = prm[9];
+  let row0 = i32(gid.y) * ${rows};
+  let col0 = i32(gid.x) * 4;
+  if (row0 >= M || col0 >= N) { return; }
+  var aBase = prm[4];
+  var bBase = prm[7];
+  var rem = gid.z;
+  for (var d = br - 1; d >= 0; d = d - 1) {
+    let s = u32(prm[10 + d]);
+    let c = i32(rem % s);
+    rem = rem / s;
+    aBase = aBase + c * prm[10 + br + d];
+    bBase = bBase + c * prm[10 + 2 * br + d];
+  }
+  ${pre.join('\n  ')}
+  ${R.map((i) => `var acc${i} = vec4<f32>(0.0);`).join(' ')}
+  for (var k = 0; k < K; k = k + 4) {
+    let k4 = k / 4;
+    ${loads.join('\n    ')}
+    ${fmas.join('\n    ')}
+  }
+  let ob = i32(gid.z) * M * N + row0 * N + col0;
+  ${stores.join('\n  ')}
+}`;
+}
+
 /**
  * gather along a dim: out[i] = x[xbase(i) + index[i] * dimStride] (index int64/int32, negative
  * indices wrap). Meta: [numel, rank, dimSize, dimStride, shape(rank) (index's), idxOff,

@@ -1,8 +1,8 @@
 // Storage, dtypes, errors, the buffer pool and leaks of the webgpu backend.
-import { embedding, gather, getBackend, memory, randn, tensor, tidy, zeros, type Tensor } from '@tensile/core';
+import { embedding, gather, getBackend, manualSeed, memory, randn, tensor, tidy, zeros, type Tensor } from '@tensile/core';
 import { destroyWebGPU, emptyCache, sizeClass, WEBGPU_DTYPES, webgpuStats, type WebGPUBackend } from '@tensile/webgpu';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cumsumShader, gatherShader, mapShader, matmulShader, reduceShader, scatterAddShader } from '../src/templates.js';
+import { cumsumShader, gatherShader, mapShader, matmulShader, matmulVec4Shader, reduceShader, scatterAddShader } from '../src/templates.js';
 import { initGpu } from './gpu.js';
 
 const gpu = await initGpu();
@@ -115,6 +115,36 @@ if (gpu.ok) {
       y.dispose();
     });
 
+    it('matmul matches js for every operand layout (vec4 kernel: plain, transposed A/B, batched, broadcast, odd M, offsets; general kernel otherwise)', async () => {
+      const cases: [string, (d: string) => [Tensor, Tensor]][] = [
+        ['plain 12x8 @ 8x16', (d) => [randn([12, 8], { device: d }), randn([8, 16], { device: d })]],
+        ['odd M 13x8 @ 8x4', (d) => [randn([13, 8], { device: d }), randn([8, 4], { device: d })]],
+        ['A transposed', (d) => [randn([8, 12], { device: d }).t(), randn([8, 20], { device: d })]],
+        ['B transposed', (d) => [randn([7, 8], { device: d }), randn([16, 8], { device: d }).t()]],
+        ['both transposed', (d) => [randn([12, 8], { device: d }).t(), randn([4, 12], { device: d }).t()]],
+        ['batched 3x5x8 @ 3x8x4', (d) => [randn([3, 5, 8], { device: d }), randn([3, 8, 4], { device: d })]],
+        ['broadcast 2x1x6x4 @ 3x4x8', (d) => [randn([2, 1, 6, 4], { device: d }), randn([3, 4, 8], { device: d })]],
+        ['offset view (row 4 onwards)', (d) => [randn([9, 8], { device: d }).narrow(0, 1, 8), randn([8, 8], { device: d }).narrow(0, 0, 8)]],
+        ['unaligned offset (general kernel)', (d) => [randn([10, 9], { device: d }).narrow(1, 1, 8), randn([8, 4], { device: d })]],
+        ['K not a multiple of 4 (general kernel)', (d) => [randn([6, 7], { device: d }), randn([7, 8], { device: d })]],
+      ];
+      for (const [name, make] of cases) {
+        const res: number[][] = [];
+        for (const d of ['js', 'webgpu']) {
+          manualSeed(42);
+          const [a, b] = make(d);
+          const c = a.matmul(b);
+          res.push(Array.from((await c.data()) as Float32Array));
+          for (const t of [a, b, c]) t.dispose();
+        }
+        expect(res[1]!.length, name).toBe(res[0]!.length);
+        res[1]!.forEach((v, i) => expect(Math.abs(v - res[0]![i]!), `${name} [${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(res[0]![i]!))));
+      }
+      // all four vec4 layouts and the general kernel were used
+      const pipes = (getBackend('webgpu') as WebGPUBackend).ctx as unknown as { pipelines: Map<string, unknown> };
+      expect(['matmul4|kn', 'matmul4|mn', 'matmul4|kk', 'matmul4|mk', 'matmul|float32'].filter((k) => !pipes.pipelines.has(k))).toEqual([]);
+    });
+
     it('every shader template compiles for every dtype it is used with', async () => {
       const device = (getBackend('webgpu') as WebGPUBackend).ctx.device;
       const codes: [string, string][] = [];
@@ -124,6 +154,7 @@ if (gpu.ok) {
           for (const g of [false, true]) codes.push([`reduce ${op} ${d} ${g}`, reduceShader(op, d, op.startsWith('arg') ? 'int64' : d, g)]);
         }
         codes.push([`cumsum ${d}`, cumsumShader(d)], [`matmul ${d}`, matmulShader(d)], [`gather ${d}`, gatherShader(d, 'int64')]);
+        for (const a of ['k', 'm'] as const) for (const b of ['n', 'k'] as const) codes.push([`matmul vec4 ${a}${b}`, matmulVec4Shader({ a, b })]);
         codes.push([`scatterAdd ${d}`, scatterAddShader(d, 'int64')]);
       }
       const errors: string[] = [];

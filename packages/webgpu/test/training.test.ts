@@ -32,7 +32,7 @@ class Mlp extends Module<[Tensor], Tensor> {
 async function train(device: string, opt: 'sgd' | 'adam'): Promise<{ losses: number[]; tensors: number[]; buffers: number[] }> {
   manualSeed(0);
   const model = new Mlp(device);
-  // data made on cpu and moved (core's randint draws float64, which webgpu lacks)
+  // data made on cpu and moved, so both devices train on the same tensors
   const xc = randn([64, 8], { device: 'cpu' });
   const yc = randint(0, 4, [64], { device: 'cpu' });
   const x = xc.to(device);

@@ -204,10 +204,20 @@ export function randnLike(t: Tensor, opts: RandomOptions = {}): Tensor {
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   if (!(high > low)) throw new RangeError(`randint: expected low < high, got low=${low}, high=${high}`);
   const dtype = opts.dtype ?? 'int64';
-  const u = rand(shape, { device: opts.device, generator: opts.generator, dtype: 'float64' });
-  const r = u.mul(high - low).floor().add(low);
+  // Drawn in float64; a device without float64 (webgpu) gets the same values drawn on 'js' and moved.
+  const backend = backendFor(opts);
+  const f64 = backend.capabilities.dtypes.includes('float64') || (backend.capabilities.storageOnly?.includes('float64') ?? false);
+  const u = rand(shape, { device: f64 ? backend.name : 'js', generator: opts.generator, dtype: 'float64' });
+  const scaled = u.mul(high - low);
   u.dispose();
-  const out = r.to(dtype);
-  if (out !== r) r.dispose();
+  const floored = scaled.floor();
+  scaled.dispose();
+  const r = floored.add(low);
+  floored.dispose();
+  const cast = r.to(dtype);
+  if (cast !== r) r.dispose();
+  if (f64) return cast;
+  const out = cast.to(backend.name);
+  if (out !== cast) cast.dispose();
   return out;
 }
