@@ -136,7 +136,7 @@ export class AddedVocabulary {
       }
       let ns = p.ns;
       if (normalizer) {
-        ns = new NormalizedString(ns.s, ns.align, ns.origStart, ns.origEnd);
+        ns = ns.clone();
         normalizer.normalize(ns);
       }
       if (ns.s.length === 0) continue;

@@ -193,16 +193,18 @@ export function concatEncodings(parts: Encoding[]): Encoding {
       sequenceIds: e.sequenceIds ?? e.ids.map(() => null),
     };
   }
-  const out = emptyEncoding();
-  for (const e of parts) {
-    append(out.ids, e.ids);
-    append(out.tokens, e.tokens);
-    append(out.offsets, e.offsets);
-    append(out.typeIds, e.typeIds);
-    append(out.attentionMask, e.attentionMask);
-    append(out.specialTokensMask, e.specialTokensMask);
-    append(out.wordIds!, e.wordIds ?? e.ids.map(() => null));
-    append(out.sequenceIds!, e.sequenceIds ?? e.ids.map(() => null));
-  }
-  return out;
+  // Array#concat copies whole arrays natively (much faster than pushing element by element).
+  const cat = <T>(f: (e: Encoding) => T[]): T[] => ([] as T[]).concat(...parts.map(f));
+  const nulls = (e: Encoding) => new Array<null>(e.ids.length).fill(null);
+  return {
+    ids: cat((e) => e.ids),
+    tokens: cat((e) => e.tokens),
+    offsets: cat((e) => e.offsets),
+    typeIds: cat((e) => e.typeIds),
+    attentionMask: cat((e) => e.attentionMask),
+    specialTokensMask: cat((e) => e.specialTokensMask),
+    overflowing: [],
+    wordIds: cat((e) => e.wordIds ?? nulls(e)),
+    sequenceIds: cat((e) => e.sequenceIds ?? nulls(e)),
+  };
 }

@@ -19,6 +19,11 @@ export interface Model {
   readonly type: string;
   /** Tokenize one pre-tokenized piece; offsets are UTF-16 indices into `s`. */
   tokenize(s: string, out: TokenSink): void;
+  /**
+   * The same as one (possibly cached, so read-only) result, when the model has it: the encoder
+   * reads it directly instead of copying it through a TokenSink.
+   */
+  encodeWord?(s: string): Cached;
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;
   getVocab(): Map<string, number>;
@@ -27,9 +32,66 @@ export interface Model {
 }
 
 const CACHE_CAPACITY = 10_000;
+const MAX_ID = 0x7fffffff;
+const EMPTY: Cached = Object.freeze({ ids: [], tokens: [], starts: [], ends: [] });
+
+/**
+ * Remember a word's tokenization. As in Hugging Face's cache, a full cache takes no more
+ * entries (rather than being cleared): the words seen first, which in running text are mostly
+ * the frequent ones, stay cached, and a text with more distinct words than the capacity does
+ * not lose them all every 10,000 words.
+ */
+function remember(cache: Map<string, Cached>, word: string, c: Cached): void {
+  if (cache.size < CACHE_CAPACITY) cache.set(word, c);
+}
+
+/**
+ * BPE merges: (left id, right id) -> rank, in an open-addressing hash table of Int32Arrays. A
+ * Map keyed by left * vocabSize + right needs keys beyond 2^31 (GPT-2: 50257^2), which V8 boxes
+ * as doubles and hashes slowly; this lookup is the inner loop of every merge.
+ */
+class PairTable {
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly rank: Int32Array;
+  private readonly mask: number;
+
+  constructor(expected: number) {
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.left = new Int32Array(cap).fill(-1);
+    this.right = new Int32Array(cap);
+    this.rank = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private static hash(a: number, b: number): number {
+    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) >>> 0;
+  }
+
+  /** Set (a, b) -> rank, replacing an earlier rank of the same pair. */
+  set(a: number, b: number, rank: number): void {
+    let h = PairTable.hash(a, b) & this.mask;
+    while (this.left[h] !== -1 && !(this.left[h] === a && this.right[h] === b)) h = (h + 1) & this.mask;
+    this.left[h] = a;
+    this.right[h] = b;
+    this.rank[h] = rank;
+  }
+
+  /** The rank of (a, b), or -1. */
+  get(a: number, b: number): number {
+    let h = PairTable.hash(a, b) & this.mask;
+    for (;;) {
+      const l = this.left[h]!;
+      if (l === a && this.right[h] === b) return this.rank[h]!;
+      if (l === -1) return -1;
+      h = (h + 1) & this.mask;
+    }
+  }
+}
 
 /** A cached tokenization of one word: ids, token strings and offsets relative to the word. */
-interface Cached {
+export interface Cached {
   ids: number[];
   tokens: string[];
   starts: number[];
@@ -50,6 +112,9 @@ function parseVocabObject(r: JsonReader, v: unknown, path: string): { vocab: Map
       if (typeof id === 'number') r.fail(joinPath(path, k), `expected a non-negative integer id, got ${id}`);
       r.expected(joinPath(path, k), 'a number', id);
     }
+    // Ids live in Int32Arrays (merges, caches); Hugging Face's are u32, and a real vocabulary is
+    // far smaller.
+    if (id > MAX_ID) r.fail(joinPath(path, k), `id ${id} is too large (at most ${MAX_ID})`);
     vocab.set(k, id);
     byId[id] = k;
   }
@@ -66,21 +131,30 @@ function vocabToObject(vocab: Map<string, number>): Record<string, number> {
 export class WordPiece implements Model {
   readonly type = 'WordPiece';
   private cache = new Map<string, Cached>();
+  /** The longest vocabulary entry, in UTF-16 units: longer candidates need no lookup. */
+  private readonly maxTokenLength: number;
   constructor(
     readonly vocab: Map<string, number>,
     readonly byId: string[],
     readonly unkToken: string,
     readonly prefix: string,
     readonly maxInputCharsPerWord: number,
-  ) {}
+  ) {
+    let max = 0;
+    for (const k of vocab.keys()) if (k.length > max) max = k.length;
+    this.maxTokenLength = max;
+  }
 
   tokenize(s: string, out: TokenSink): void {
+    emit(this.encodeWord(s), out);
+  }
+
+  encodeWord(s: string): Cached {
     const hit = this.cache.get(s);
-    if (hit) return emit(hit, out);
+    if (hit) return hit;
     const c = this.compute(s);
-    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
-    this.cache.set(s, c);
-    emit(c, out);
+    remember(this.cache, s, c);
+    return c;
   }
 
   private unk(s: string): Cached {
@@ -101,7 +175,14 @@ export class WordPiece implements Model {
     while (start < s.length) {
       let end = s.length;
       let found = false;
+      const extra = start > 0 ? this.prefix.length : 0;
       while (start < end) {
+        if (end - start + extra > this.maxTokenLength) {
+          // Too long to be in the vocabulary: step to the next candidate end as below, unlooked-up.
+          const last = s.charCodeAt(end - 1);
+          end -= last >= 0xdc00 && last < 0xe000 && end - 2 >= start ? 2 : 1;
+          continue;
+        }
         const sub = start > 0 ? this.prefix + s.slice(start, end) : s.slice(start, end);
         const id = this.vocab.get(sub);
         if (id !== undefined) {
@@ -187,11 +268,10 @@ export interface BPEOptions {
 
 export class BPE implements Model {
   readonly type = 'BPE';
-  /** (left id * stride + right id) -> rank. */
-  private readonly mergeRank = new Map<number, number>();
+  /** (left id, right id) -> rank. */
+  private readonly mergeRank: PairTable;
   /** rank -> merged id. */
   private readonly mergeNew: Int32Array;
-  private readonly stride: number;
   private cache = new Map<string, Cached>();
 
   constructor(
@@ -203,7 +283,7 @@ export class BPE implements Model {
     r?: JsonReader,
     path = 'model.merges',
   ) {
-    this.stride = Math.max(byId.length, 1);
+    this.mergeRank = new PairTable(merges.length);
     this.mergeNew = new Int32Array(merges.length);
     const prefixLen = opts.continuingSubwordPrefix ? opts.continuingSubwordPrefix.length : 0;
     for (let i = 0; i < merges.length; i++) {
@@ -219,25 +299,26 @@ export class BPE implements Model {
       const merged = a + b.slice(prefixLen);
       const im = vocab.get(merged);
       if (im === undefined) fail(`merged token ${JSON.stringify(merged)} is not in the vocabulary`);
-      const key = ia! * this.stride + ib!;
-      this.mergeRank.set(key, i); // a repeated pair keeps its last rank, as in Hugging Face
+      this.mergeRank.set(ia!, ib!, i); // a repeated pair keeps its last rank, as in Hugging Face
       this.mergeNew[i] = im!;
     }
   }
 
   tokenize(s: string, out: TokenSink): void {
     if (s.length === 0) return;
+    emit(this.encodeWord(s), out);
+  }
+
+  encodeWord(s: string): Cached {
+    if (s.length === 0) return EMPTY;
     const cacheable = !this.opts.dropout;
     if (cacheable) {
       const hit = this.cache.get(s);
-      if (hit) return emit(hit, out);
+      if (hit) return hit;
     }
     const c = this.compute(s);
-    if (cacheable) {
-      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
-      this.cache.set(s, c);
-    }
-    emit(c, out);
+    if (cacheable) remember(this.cache, s, c);
+    return c;
   }
 
   private compute(w: string): Cached {
@@ -332,14 +413,14 @@ export class BPE implements Model {
 
   /** Apply merges: repeatedly the lowest-rank adjacent pair, leftmost first (in place). */
   private mergeAll(ids: number[], lens: number[]): void {
-    const stride = this.stride;
     const dropout = this.opts.dropout;
+    if (!dropout) return this.mergeNoDropout(ids, lens);
     for (;;) {
       let best = -1;
       let bestRank = 0x7fffffff;
       for (let i = 0; i + 1 < ids.length; i++) {
-        const rank = this.mergeRank.get(ids[i]! * stride + ids[i + 1]!);
-        if (rank !== undefined && rank < bestRank) {
+        const rank = this.mergeRank.get(ids[i]!, ids[i + 1]!);
+        if (rank >= 0 && rank < bestRank) {
           if (dropout && Math.random() < dropout) continue;
           bestRank = rank;
           best = i;
@@ -351,6 +432,50 @@ export class BPE implements Model {
       ids.splice(best + 1, 1);
       lens.splice(best + 1, 1);
     }
+  }
+
+  /**
+   * The same merges without dropout: each pair's rank is looked up once and only the two pairs
+   * next to a merge are looked up again (rather than every pair on every step).
+   */
+  private mergeNoDropout(ids: number[], lens: number[]): void {
+    let n = ids.length;
+    if (n < 2) return;
+    const ranks: number[] = new Array<number>(n - 1);
+    const NONE = 0x7fffffff;
+    for (let i = 0; i + 1 < n; i++) {
+      const r = this.mergeRank.get(ids[i]!, ids[i + 1]!);
+      ranks[i] = r < 0 ? NONE : r;
+    }
+    for (;;) {
+      let best = -1;
+      let bestRank = NONE;
+      for (let i = 0; i + 1 < n; i++) {
+        if (ranks[i]! < bestRank) {
+          bestRank = ranks[i]!;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      ids[best] = this.mergeNew[bestRank]!;
+      lens[best]! += lens[best + 1]!;
+      for (let i = best + 1; i + 1 < n; i++) {
+        ids[i] = ids[i + 1]!;
+        lens[i] = lens[i + 1]!;
+      }
+      for (let i = best + 1; i + 1 < n - 1; i++) ranks[i] = ranks[i + 1]!;
+      n--;
+      if (best > 0) {
+        const r = this.mergeRank.get(ids[best - 1]!, ids[best]!);
+        ranks[best - 1] = r < 0 ? NONE : r;
+      }
+      if (best + 1 < n) {
+        const r = this.mergeRank.get(ids[best]!, ids[best + 1]!);
+        ranks[best] = r < 0 ? NONE : r;
+      }
+    }
+    ids.length = n;
+    lens.length = n;
   }
 
   tokenToId(t: string): number | undefined {
@@ -387,8 +512,8 @@ const K_UNK_PENALTY = 10;
 export class Unigram implements Model {
   readonly type = 'Unigram';
   private readonly tokenToIds = new Map<string, number>();
-  /** Trie: (node * 65536 + UTF-16 unit) -> child node; terminal[node] = piece id or -1. */
-  private readonly trie = new Map<number, number>();
+  /** Trie: (node, UTF-16 unit) -> child node; terminal[node] = piece id or -1. */
+  private readonly trie: PairTable;
   private terminal: Int32Array;
   private readonly minScore: number;
   private readonly scores: Float64Array;
@@ -401,6 +526,9 @@ export class Unigram implements Model {
     readonly byteFallback: boolean,
   ) {
     this.scores = new Float64Array(pieces.length);
+    let units = 0;
+    for (const [p] of pieces) units += p.length;
+    this.trie = new PairTable(units);
     let min = Infinity;
     let nodes = 1;
     const term: number[] = [-1];
@@ -411,12 +539,12 @@ export class Unigram implements Model {
       if (!this.tokenToIds.has(p)) this.tokenToIds.set(p, id);
       let node = 0;
       for (let i = 0; i < p.length; i++) {
-        const key = node * 65536 + p.charCodeAt(i);
-        let child = this.trie.get(key);
-        if (child === undefined) {
+        const unit = p.charCodeAt(i);
+        let child = this.trie.get(node, unit);
+        if (child < 0) {
           child = nodes++;
           term.push(-1);
-          this.trie.set(key, child);
+          this.trie.set(node, unit, child);
         }
         node = child;
       }
@@ -428,12 +556,16 @@ export class Unigram implements Model {
 
   tokenize(s: string, out: TokenSink): void {
     if (s.length === 0) return;
+    emit(this.encodeWord(s), out);
+  }
+
+  encodeWord(s: string): Cached {
+    if (s.length === 0) return EMPTY;
     const hit = this.cache.get(s);
-    if (hit) return emit(hit, out);
+    if (hit) return hit;
     const c = this.compute(s);
-    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
-    this.cache.set(s, c);
-    emit(c, out);
+    remember(this.cache, s, c);
+    return c;
   }
 
   /** Viterbi over the pieces' scores (Hugging Face's encode_optimized). */
@@ -451,8 +583,8 @@ export class Unigram implements Model {
       let hasSingle = false;
       let node = 0;
       for (let i = start; i < size; i++) {
-        const child = this.trie.get(node * 65536 + s.charCodeAt(i));
-        if (child === undefined) break;
+        const child = this.trie.get(node, s.charCodeAt(i));
+        if (child < 0) break;
         node = child;
         const id = this.terminal[node]!;
         if (id < 0) continue;

@@ -38,59 +38,137 @@ function codePointsToString(cps: number[]): string {
   return out;
 }
 
+/**
+ * The original text a NormalizedString was made from, while its alignments are still the
+ * identity: unit i of the string is unit `base + i` of `text`, and a surrogate pair of `text`
+ * (within [lo, hi)) maps both its units to the pair's span, as `NormalizedString.from` defines.
+ * Most text never needs a per-unit alignment array (no normalizer, or one that maps characters
+ * one for one), so it is built only when a transform changes lengths.
+ */
+interface Root {
+  text: string;
+  lo: number;
+  hi: number;
+}
+
+const isHigh = (c: number) => c >= 0xd800 && c < 0xdc00;
+const isLow = (c: number) => c >= 0xdc00 && c < 0xe000;
+
+/** Original start of unit j of an identity-aligned root (a paired low surrogate starts at its high one). */
+function rootStart(r: Root, j: number): number {
+  return j > r.lo && isLow(r.text.charCodeAt(j)) && isHigh(r.text.charCodeAt(j - 1)) ? j - 1 : j;
+}
+
+/** Original end of unit j of an identity-aligned root (a paired high surrogate ends after its low one). */
+function rootEnd(r: Root, j: number): number {
+  if (isHigh(r.text.charCodeAt(j)) && j + 1 < r.hi && isLow(r.text.charCodeAt(j + 1))) return j + 2;
+  if (j > r.lo && isLow(r.text.charCodeAt(j)) && isHigh(r.text.charCodeAt(j - 1))) return j + 1;
+  return j + 1;
+}
+
 export class NormalizedString {
+  /**
+   * Alignments: unit i of `s` came from original [al[2(ao+i)], al[2(ao+i)+1]). Null while the
+   * alignment is the identity of `root` (then unit i is root unit `ao + i`). Slices share the
+   * parent's array with an offset rather than a subarray view (cheaper to create).
+   */
+  private al: Int32Array | null;
+  private ao: number;
+  private root: Root | null;
+
   constructor(
     /** The normalized text. */
     public s: string,
     /** Two entries per code unit of `s`: original start, original end. */
-    public align: Int32Array,
+    align: Int32Array | null,
     /** Start of the original span this string covers. */
     public origStart: number,
     /** End of the original span this string covers. */
     public origEnd: number,
-  ) {}
+  ) {
+    this.al = align;
+    this.ao = 0;
+    this.root = null;
+  }
 
   /** A fresh NormalizedString for text[start, end): every unit aligned to its character. */
   static from(text: string, start = 0, end = text.length): NormalizedString {
-    const n = end - start;
-    const a = new Int32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(start + i);
-      if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-        const d = text.charCodeAt(start + i + 1);
-        if (d >= 0xdc00 && d < 0xe000) {
-          const p = start + i;
-          a[2 * i] = p;
-          a[2 * i + 1] = p + 2;
-          a[2 * i + 2] = p;
-          a[2 * i + 3] = p + 2;
-          i++;
-          continue;
-        }
+    const ns = new NormalizedString(start === 0 && end === text.length ? text : text.slice(start, end), null, start, end);
+    ns.root = { text, lo: start, hi: end };
+    ns.ao = start;
+    return ns;
+  }
+
+  /** A copy sharing the alignment (for stages that must not modify their input). */
+  clone(): NormalizedString {
+    return this.withString(this.s);
+  }
+
+  /** A copy with text `s`, which has one code unit per unit of this string (same alignments). */
+  withString(s: string): NormalizedString {
+    const ns = new NormalizedString(s, this.al, this.origStart, this.origEnd);
+    ns.ao = this.ao;
+    ns.root = this.root;
+    return ns;
+  }
+
+  /** Replace the text by `s`, which maps one for one, unit for unit (the alignments stay). */
+  setText(s: string): void {
+    if (s.length !== this.s.length) throw new Error('NormalizedString.setText: the length changed');
+    this.s = s;
+  }
+
+  /** Two entries per code unit of `s`: original start, original end (built on first use). */
+  get align(): Int32Array {
+    const n = this.s.length;
+    if (this.al === null) {
+      const r = this.root!;
+      const a = new Int32Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const j = this.ao + i;
+        a[2 * i] = rootStart(r, j);
+        a[2 * i + 1] = rootEnd(r, j);
       }
-      a[2 * i] = start + i;
-      a[2 * i + 1] = start + i + 1;
+      this.al = a;
+      this.ao = 0;
+      this.root = null;
+    } else if (this.ao !== 0 || this.al.length !== 2 * n) {
+      this.al = this.al.slice(2 * this.ao, 2 * (this.ao + n));
+      this.ao = 0;
     }
-    return new NormalizedString(n === text.length ? text : text.slice(start, end), a, start, end);
+    return this.al;
   }
 
   get length(): number {
     return this.s.length;
   }
 
+  /** Original start of unit i (i < length). */
+  private startOf(i: number): number {
+    return this.al === null ? rootStart(this.root!, this.ao + i) : this.al[2 * (this.ao + i)]!;
+  }
+
+  /** Original end of unit i (i < length). */
+  private endOf(i: number): number {
+    return this.al === null ? rootEnd(this.root!, this.ao + i) : this.al[2 * (this.ao + i) + 1]!;
+  }
+
   /** The original span of normalized range [a, b) (Hugging Face's convert_offsets). */
   originalRange(a: number, b: number): [number, number] {
     if (a >= b || this.s.length === 0) return [this.origStart + a, this.origStart + b];
-    const al = this.align;
     if (b > this.s.length) b = this.s.length;
-    return [al[2 * a]!, al[2 * b - 1]!];
+    return [this.startOf(a), this.endOf(b - 1)];
   }
 
   /** The sub-string for normalized range [a, b). */
   slice(a: number, b: number): NormalizedString {
     if (a === 0 && b === this.s.length) return this;
-    const [os, oe] = a < b ? [this.align[2 * a]!, this.align[2 * b - 1]!] : [this.origStart, this.origStart];
-    return new NormalizedString(this.s.slice(a, b), this.align.subarray(2 * a, 2 * b), os, oe);
+    const os = a < b ? this.startOf(a) : this.origStart;
+    const oe = a < b ? this.endOf(b - 1) : this.origStart;
+    const ns = new NormalizedString(this.s.slice(a, b), this.al, os, oe);
+    ns.ao = this.ao + a;
+    ns.root = this.root;
+    return ns;
   }
 
   /** Apply (code point, change) operations to the whole string. */
@@ -140,12 +218,25 @@ export class NormalizedString {
       }
     }
     this.s = codePointsToString(cps);
-    this.align = na;
+    this.al = na;
+    this.ao = 0;
+    this.root = null;
   }
 
   /** Keep only the characters for which `keep` is true. */
   filter(keep: (cp: number) => boolean): void {
     const s = this.s;
+    // Usually nothing is removed: then the string and its alignments stay as they are.
+    let first = -1;
+    for (let i = 0; i < s.length; ) {
+      const cp = s.codePointAt(i)!;
+      if (!keep(cp)) {
+        first = i;
+        break;
+      }
+      i += cp > 0xffff ? 2 : 1;
+    }
+    if (first < 0) return;
     const ops = new Ops();
     let removed = 0;
     let last = -1;
@@ -170,6 +261,29 @@ export class NormalizedString {
   /** Replace each character by f(character) (one for one). */
   map(f: (cp: number) => number): void {
     const s = this.s;
+    // A map that keeps every character's UTF-16 length keeps the alignments: only the text changes.
+    let out = '';
+    let same = true;
+    let changed = false;
+    for (let i = 0; i < s.length; ) {
+      const cp = s.codePointAt(i)!;
+      const w = cp > 0xffff ? 2 : 1;
+      const m = f(cp);
+      if (m !== cp) {
+        changed = true;
+        if ((m > 0xffff ? 2 : 1) !== w) {
+          same = false;
+          break;
+        }
+      }
+      out += String.fromCodePoint(m);
+      i += w;
+    }
+    if (!changed) return;
+    if (same) {
+      this.s = out;
+      return;
+    }
     const ops = new Ops();
     for (let i = 0; i < s.length; ) {
       const cp = s.codePointAt(i)!;
@@ -182,7 +296,39 @@ export class NormalizedString {
   /** Lowercase character by character (a character may lowercase to several). */
   lowercase(): void {
     const s = this.s;
-    if (s.toLowerCase() === s) return;
+    const lower = s.toLowerCase();
+    if (lower === s) return;
+    // ASCII lowercases one for one (and String#toLowerCase's context rules, e.g. final sigma,
+    // concern non-ASCII only): the alignments stay.
+    if (isAscii(s)) {
+      this.s = lower;
+      return;
+    }
+    // Otherwise character by character (as below); when every character keeps its UTF-16
+    // length (all but a few, e.g. U+0130), the alignments stay too.
+    let out = '';
+    let run = 0;
+    let oneForOne = true;
+    for (let i = 0; i < s.length; ) {
+      const c = s.charCodeAt(i);
+      if (c < 128) {
+        i++;
+        continue;
+      }
+      const w = c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      const l = s.slice(i, i + w).toLowerCase();
+      if (l.length !== w) {
+        oneForOne = false;
+        break;
+      }
+      out += s.slice(run, i).toLowerCase() + l;
+      i += w;
+      run = i;
+    }
+    if (oneForOne) {
+      this.s = out + s.slice(run).toLowerCase();
+      return;
+    }
     const ops = new Ops();
     for (let i = 0; i < s.length; ) {
       const cp = s.codePointAt(i)!;
@@ -274,36 +420,36 @@ export class NormalizedString {
   /** Insert `str` before the first character (aligned with it); nothing on an empty string. */
   prepend(str: string): void {
     if (this.s.length === 0 || str.length === 0) return;
-    const ops = new Ops();
-    let first = true;
-    for (const ch of str) {
-      ops.push(ch.codePointAt(0)!, first ? 0 : 1);
-      first = false;
+    // What transform does with (first char of str, 0), (rest, 1), (first char, 1), (rest, 0):
+    // every unit of `str` takes the first unit's span, the others keep theirs.
+    const n = this.s.length;
+    const k = str.length;
+    const al = this.align;
+    const na = new Int32Array(2 * (n + k));
+    for (let i = 0; i < k; i++) {
+      na[2 * i] = al[0]!;
+      na[2 * i + 1] = al[1]!;
     }
-    const s = this.s;
-    let i = 0;
-    let f = true;
-    while (i < s.length) {
-      const cp = s.codePointAt(i)!;
-      i += cp > 0xffff ? 2 : 1;
-      ops.push(cp, f ? 1 : 0);
-      f = false;
-    }
-    this.transform(ops);
+    na.set(al, 2 * k);
+    this.s = str + this.s;
+    this.al = na;
   }
 
   /** Append `str` after the last character (aligned with it); nothing on an empty string. */
   append(str: string): void {
     if (this.s.length === 0 || str.length === 0) return;
-    const ops = new Ops();
-    const s = this.s;
-    for (let i = 0; i < s.length; ) {
-      const cp = s.codePointAt(i)!;
-      i += cp > 0xffff ? 2 : 1;
-      ops.push(cp, 0);
+    // Every unit of `str` takes the last unit's span (transform's insertions, change 1).
+    const n = this.s.length;
+    const k = str.length;
+    const al = this.align;
+    const na = new Int32Array(2 * (n + k));
+    na.set(al);
+    for (let i = n; i < n + k; i++) {
+      na[2 * i] = al[2 * n - 2]!;
+      na[2 * i + 1] = al[2 * n - 1]!;
     }
-    for (const ch of str) ops.push(ch.codePointAt(0)!, 1);
-    this.transform(ops);
+    this.s = this.s + str;
+    this.al = na;
   }
 
   /** Replace every match of `matches` (from findMatches) with `content`. */
@@ -312,29 +458,58 @@ export class NormalizedString {
     for (let m = 2; m < matches.length; m += 3) if (matches[m]) any = true;
     if (!any) return;
     const s = this.s;
-    const ops = new Ops();
-    const contentCps = Array.from(content, (c) => c.codePointAt(0)!);
+    if (content.length === 1) {
+      // One code unit replacing one code unit (Metaspace's " " -> "▁"): the replacement takes the
+      // replaced unit's span, as below, so only the text changes.
+      let oneForOne = true;
+      for (let m = 2; m < matches.length; m += 3) {
+        if (matches[m] && matches[m - 1]! - matches[m - 2]! !== 1) {
+          oneForOne = false;
+          break;
+        }
+      }
+      if (oneForOne) {
+        let out = '';
+        let prev = 0;
+        for (let m = 2; m < matches.length; m += 3) {
+          if (!matches[m]) continue;
+          out += s.slice(prev, matches[m - 2]!) + content;
+          prev = matches[m - 1]!;
+        }
+        this.s = out + s.slice(prev);
+        return;
+      }
+    }
+    // Built directly (what transform gives for: kept characters (cp, 0); a match: skip its
+    // characters, then insert each character of `content` (change 1), so every unit of the
+    // replacement takes the span of the unit before it: the match's last unit, or for an empty
+    // match the preceding unit, or at the very start the original start).
+    let len = 0;
+    for (let m = 0; m < matches.length; m += 3) len += matches[m + 2] ? content.length : matches[m + 1]! - matches[m]!;
+    const al = this.align;
+    const na = new Int32Array(2 * len);
+    const parts: string[] = [];
+    let k = 0;
     for (let m = 0; m < matches.length; m += 3) {
       const a = matches[m]!;
       const b = matches[m + 1]!;
       if (matches[m + 2]) {
-        let count = 0;
-        for (let i = a; i < b; ) {
-          const cp = s.codePointAt(i)!;
-          i += cp > 0xffff ? 2 : 1;
-          count++;
+        if (content.length === 0) continue;
+        parts.push(content);
+        const as = b > 0 ? al[2 * b - 2]! : this.origStart;
+        const ae = b > 0 ? al[2 * b - 1]! : this.origStart;
+        for (let u = 0; u < content.length; u++) {
+          na[k++] = as;
+          na[k++] = ae;
         }
-        ops.skip(count);
-        for (const cp of contentCps) ops.push(cp, 1);
       } else {
-        for (let i = a; i < b; ) {
-          const cp = s.codePointAt(i)!;
-          i += cp > 0xffff ? 2 : 1;
-          ops.push(cp, 0);
-        }
+        parts.push(s.slice(a, b));
+        na.set(al.subarray(2 * a, 2 * b), k);
+        k += 2 * (b - a);
       }
     }
-    this.transform(ops);
+    this.s = parts.join('');
+    this.al = na;
   }
 
   /** Remove leading and/or trailing whitespace (`isWs`). */
@@ -400,6 +575,12 @@ export class NormalizedString {
       out.push(this.slice(res[m]!, res[m + 1]!));
     }
   }
+}
+
+/** Whether every code unit of `s` is ASCII. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return false;
+  return true;
 }
 
 /** Characters that attach to the previous one for normalization chunks. */

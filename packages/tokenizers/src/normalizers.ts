@@ -28,6 +28,9 @@ export function parsePattern(r: JsonReader, v: unknown, path: string): PatternSp
   return r.fail(path, 'expected {"String": ...} or {"Regex": ...}');
 }
 
+/** White_Space characters other than U+0020 (all in the BMP). */
+const OTHER_WHITESPACE = /[\t-\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
+
 /** Whether NFD could change anything: only characters from U+00C0 up decompose. */
 function mayDecompose(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0xc0) return true;
@@ -63,7 +66,9 @@ class BertNormalizer implements Normalizer {
             break;
           }
         }
-        if (ws) ns.map((c) => (c !== 32 && isWhitespace(c) ? 32 : c));
+        // Every White_Space character but the space itself, all one UTF-16 unit: replaced one
+        // for one, so the alignments stay (what ns.map would give, without its per-character work).
+        if (ws) ns.setText(ns.s.replace(OTHER_WHITESPACE, ' '));
       }
     }
     if (this.handleChineseChars) {

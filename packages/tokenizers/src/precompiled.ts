@@ -92,6 +92,7 @@ export class PrecompiledCharsmap {
   /** Normalize in place, grapheme by grapheme. */
   normalize(ns: NormalizedString): void {
     const s = this.s(ns);
+    if (this.normalizeAscii(ns)) return;
     const ops = new Ops();
     let modified = false;
     const doGrapheme = (g: string): void => {
@@ -122,6 +123,36 @@ export class PrecompiledCharsmap {
       i = j;
     }
     if (modified) ns.transform(ops);
+  }
+
+  /**
+   * ASCII text without CR (so every character is its own grapheme) whose characters the map
+   * leaves alone or replaces by one character: the same result as below, one for one, so the
+   * alignments stay. Returns false (doing nothing) for any other text.
+   */
+  private normalizeAscii(ns: NormalizedString): boolean {
+    const s = ns.s;
+    if (this.ascii.length !== 128) return false;
+    let changed = false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128 || c === 13) return false;
+      const r = this.ascii[c];
+      if (r === null || r === undefined) continue;
+      if (r.length !== 1) return false;
+      if (r.charCodeAt(0) !== c) changed = true;
+    }
+    if (!changed) return true;
+    let out = '';
+    let run = 0;
+    for (let i = 0; i < s.length; i++) {
+      const r = this.ascii[s.charCodeAt(i)];
+      if (r === null || r === undefined) continue;
+      out += s.slice(run, i) + r;
+      run = i + 1;
+    }
+    ns.setText(out + s.slice(run));
+    return true;
   }
 
   private s(ns: NormalizedString): string {

@@ -1,5 +1,5 @@
 /** Pre-tokenizers, driven by tokenizer.json's `pre_tokenizer` field. */
-import { BYTE_TO_CHAR, GPT2_REGEX } from './bytelevel.js';
+import { BYTE_TO_CHAR } from './bytelevel.js';
 import { JsonReader, joinPath } from './errors.js';
 import { NormalizedString, Ops, type SplitBehavior, charMatches, invertMatches, regexMatches } from './normalized.js';
 import { type PatternSpec, parsePattern } from './normalizers.js';
@@ -8,7 +8,15 @@ import { isBertPunctuation, isNumeric, isWhitespace } from './unicode.js';
 export interface PreTokenizer {
   /** Split (and possibly transform) each piece; returns the new list of pieces. */
   preTokenize(pieces: NormalizedString[]): NormalizedString[];
+  /** The same for one piece, handing each split to `f` as it is found (when implemented). */
+  eachSplit?(piece: NormalizedString, f: (split: NormalizedString) => void): void;
   toJSON(): object;
+}
+
+/** Hand each split of `piece` to `f`, in order (streaming when the pre-tokenizer can). */
+export function forEachSplit(pre: PreTokenizer, piece: NormalizedString, f: (split: NormalizedString) => void): void {
+  if (pre.eachSplit) pre.eachSplit(piece, f);
+  else for (const sp of pre.preTokenize([piece])) f(sp);
 }
 
 const BEHAVIORS: Record<string, SplitBehavior> = {
@@ -48,26 +56,28 @@ function splitRegex(pieces: NormalizedString[], re: RegExp, behavior: SplitBehav
 class BertPreTokenizer implements PreTokenizer {
   preTokenize(pieces: NormalizedString[]): NormalizedString[] {
     const out: NormalizedString[] = [];
-    for (const p of pieces) {
-      // Fast path equivalent of split(whitespace, Removed) then split(punctuation, Isolated).
-      const s = p.s;
-      let start = -1;
-      for (let i = 0; i < s.length; ) {
-        const cp = s.codePointAt(i)!;
-        const w = cp > 0xffff ? 2 : 1;
-        if (isWhitespace(cp)) {
-          if (start >= 0) out.push(p.slice(start, i));
-          start = -1;
-        } else if (isBertPunctuation(cp)) {
-          if (start >= 0) out.push(p.slice(start, i));
-          out.push(p.slice(i, i + w));
-          start = -1;
-        } else if (start < 0) start = i;
-        i += w;
-      }
-      if (start >= 0) out.push(p.slice(start, s.length));
-    }
+    const push = (sp: NormalizedString) => void out.push(sp);
+    for (const p of pieces) this.eachSplit(p, push);
     return out;
+  }
+  eachSplit(p: NormalizedString, f: (split: NormalizedString) => void): void {
+    // Fast path equivalent of split(whitespace, Removed) then split(punctuation, Isolated).
+    const s = p.s;
+    let start = -1;
+    for (let i = 0; i < s.length; ) {
+      const cp = s.codePointAt(i)!;
+      const w = cp > 0xffff ? 2 : 1;
+      if (isWhitespace(cp)) {
+        if (start >= 0) f(p.slice(start, i));
+        start = -1;
+      } else if (isBertPunctuation(cp)) {
+        if (start >= 0) f(p.slice(start, i));
+        f(p.slice(i, i + w));
+        start = -1;
+      } else if (start < 0) start = i;
+      i += w;
+    }
+    if (start >= 0) f(p.slice(start, s.length));
   }
   toJSON(): object {
     return { type: 'BertPreTokenizer' };
@@ -77,17 +87,26 @@ class BertPreTokenizer implements PreTokenizer {
 /** Replace each piece by its byte-level form (every UTF-8 byte a character), keeping alignments. */
 export function toByteLevel(p: NormalizedString): NormalizedString {
   const s = p.s;
+  // ASCII is one byte per character: the alignments stay. Printable ASCII (33-126) maps to
+  // itself, so a word (" word", the usual GPT-2 piece) needs only its leading space mapped.
   let ascii = true;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) >= 128) {
-      ascii = false;
-      break;
+  let printable = true;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 33 || c > 126) {
+      printable = false;
+      if (c >= 128) {
+        ascii = false;
+        break;
+      }
     }
   }
-  if (ascii) {
+  const c0 = s.charCodeAt(0);
+  if (ascii && (s.length === 0 || c0 < 128)) {
+    if (printable) return c0 >= 33 && c0 <= 126 ? p : p.withString(BYTE_TO_CHAR[c0]! + s.slice(1));
     let out = '';
     for (let i = 0; i < s.length; i++) out += BYTE_TO_CHAR[s.charCodeAt(i)]!;
-    return new NormalizedString(out, p.align, p.origStart, p.origEnd);
+    return p.withString(out);
   }
   const ops = new Ops();
   for (let i = 0; i < s.length; ) {
@@ -110,9 +129,99 @@ export function toByteLevel(p: NormalizedString): NormalizedString {
       ops.push(BYTE_TO_CHAR[0x80 | (cp & 63)]!.charCodeAt(0), 1);
     }
   }
-  const q = new NormalizedString(s, p.align, p.origStart, p.origEnd);
+  const q = p.clone();
   q.transform(ops);
   return q;
+}
+
+// Character classes of GPT-2's regex: letter (\p{L}), number (\p{N}), White_Space, other.
+const C_L = 1;
+const C_N = 2;
+const C_WS = 3;
+const C_OTHER = 4;
+const RE_L = /^\p{L}$/u;
+const RE_N = /^\p{N}$/u;
+const RE_WS = /^\p{White_Space}$/u;
+/** Classes of the BMP, filled on first use (0: not yet known). */
+const BMP_CLASS = new Uint8Array(65536);
+
+function classOf(cp: number): number {
+  if (cp < 0x10000) {
+    const k = BMP_CLASS[cp]!;
+    if (k !== 0) return k;
+  }
+  let k = C_OTHER;
+  if (cp >= 0xd800 && cp < 0xe000) k = C_OTHER; // a lone surrogate matches no property
+  else {
+    const ch = String.fromCodePoint(cp);
+    if (RE_L.test(ch)) k = C_L;
+    else if (RE_N.test(ch)) k = C_N;
+    else if (RE_WS.test(ch)) k = C_WS;
+  }
+  if (cp < 0x10000) BMP_CLASS[cp] = k;
+  return k;
+}
+for (let c = 0; c < 128; c++) {
+  BMP_CLASS[c] =
+    (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? C_L : c >= 48 && c <= 57 ? C_N : c === 32 || (c >= 9 && c <= 13) ? C_WS : C_OTHER;
+}
+
+/**
+ * The matches of GPT2_REGEX in `s`, as [start, end) pairs appended to `out`: a hand-written
+ * scanner for the same leftmost-first alternation (no RegExp, no match arrays). The regex:
+ * 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+. Every
+ * character belongs to one of its classes, so the matches tile the string.
+ */
+export function gpt2Matches(s: string, out: number[]): void {
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 39 && i + 1 < n) {
+      // Contractions.
+      const d = s.charCodeAt(i + 1);
+      if (d === 115 || d === 116 || d === 109 || d === 100) {
+        // 's 't 'm 'd
+        out.push(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n) {
+        const e = s.charCodeAt(i + 2);
+        if ((d === 114 && e === 101) || (d === 118 && e === 101) || (d === 108 && e === 108)) {
+          // 're 've 'll
+          out.push(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    let j = i;
+    if (c === 32 && i + 1 < n) {
+      // " ?" before a letter, number or other run.
+      const cp = s.codePointAt(i + 1)!;
+      if (classOf(cp) !== C_WS) j = i + 1;
+    }
+    const cp0 = s.codePointAt(j)!;
+    const k = classOf(cp0);
+    if (k !== C_WS) {
+      j += cp0 > 0xffff ? 2 : 1;
+      while (j < n) {
+        const cp = s.codePointAt(j)!;
+        if (classOf(cp) !== k) break;
+        j += cp > 0xffff ? 2 : 1;
+      }
+      out.push(i, j);
+      i = j;
+      continue;
+    }
+    // Whitespace (all of it in the BMP): \s+(?!\S) keeps the last space for the next word.
+    j = i + 1;
+    while (j < n && classOf(s.charCodeAt(j)) === C_WS) j++;
+    if (j < n && j - 1 > i) j--;
+    out.push(i, j);
+    i = j;
+  }
 }
 
 class ByteLevelPreTokenizer implements PreTokenizer {
@@ -123,29 +232,20 @@ class ByteLevelPreTokenizer implements PreTokenizer {
   ) {}
   preTokenize(pieces: NormalizedString[]): NormalizedString[] {
     const out: NormalizedString[] = [];
-    for (let p of pieces) {
-      if (this.addPrefixSpace && !p.s.startsWith(' ')) {
-        p = new NormalizedString(p.s, p.align, p.origStart, p.origEnd);
-        p.prepend(' ');
-      }
-      if (this.useRegex) {
-        const s = p.s;
-        const re = GPT2_REGEX;
-        re.lastIndex = 0;
-        let m: RegExpExecArray | null;
-        let prev = 0;
-        while ((m = re.exec(s)) !== null) {
-          const a = m.index;
-          const b = a + m[0].length;
-          if (a > prev) out.push(toByteLevel(p.slice(prev, a)));
-          if (b > a) out.push(toByteLevel(p.slice(a, b)));
-          else re.lastIndex++;
-          prev = b;
-        }
-        if (prev < s.length) out.push(toByteLevel(p.slice(prev, s.length)));
-      } else if (p.s.length > 0) out.push(toByteLevel(p));
-    }
+    const push = (sp: NormalizedString) => void out.push(sp);
+    for (const p of pieces) this.eachSplit(p, push);
     return out;
+  }
+  eachSplit(p: NormalizedString, f: (split: NormalizedString) => void): void {
+    if (this.addPrefixSpace && !p.s.startsWith(' ')) {
+      p = p.clone();
+      p.prepend(' ');
+    }
+    if (this.useRegex) {
+      const m: number[] = [];
+      gpt2Matches(p.s, m);
+      for (let k = 0; k < m.length; k += 2) f(toByteLevel(p.slice(m[k]!, m[k + 1]!)));
+    } else if (p.s.length > 0) f(toByteLevel(p));
   }
   toJSON(): object {
     return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
@@ -185,7 +285,7 @@ class MetaspacePreTokenizer implements PreTokenizer {
     const rep = this.replacement;
     const repCp = rep.codePointAt(0)!;
     for (const p0 of pieces) {
-      const p = new NormalizedString(p0.s, p0.align, p0.origStart, p0.origEnd);
+      const p = p0.clone();
       if (p.s.includes(' ')) p.replaceMatches(charMatches(p.s, (c) => c === 32), rep);
       if (this.prependScheme === 'always' || (this.prependScheme === 'first' && p.origStart === 0)) {
         if (!p.s.startsWith(rep)) p.prepend(rep);

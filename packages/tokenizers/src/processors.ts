@@ -26,13 +26,19 @@ function special(ids: number[], tokens: string[], typeId: number): Encoding {
 }
 
 function withType(e: Encoding, typeId: number): Encoding {
-  return { ...e, typeIds: e.ids.map(() => typeId) };
+  return { ...e, typeIds: new Array<number>(e.ids.length).fill(typeId) };
 }
 
 /** Trim leading/trailing spaces (and Ġ) from offsets, as Hugging Face's ByteLevel process_offsets. */
 export function trimByteLevelOffsets(e: Encoding, addPrefixSpace: boolean): void {
   for (let i = 0; i < e.ids.length; i++) {
     const tok = e.tokens[i]!;
+    if (tok.length === 0) continue;
+    // Most tokens neither start nor end with a space (no astral character is whitespace, so
+    // looking at the first and last code units is enough).
+    const first = tok.charCodeAt(0);
+    const last = tok.charCodeAt(tok.length - 1);
+    if (first !== 0x120 && last !== 0x120 && !isWhitespace(first) && !isWhitespace(last)) continue;
     const off = e.offsets[i]!;
     const cps = Array.from(tok, (c) => c.codePointAt(0)!);
     const sp = (c: number) => c === 0x120 || isWhitespace(c);
@@ -168,11 +174,11 @@ export function postProcess(proc: PostProcessor | null, a: Encoding, b: Encoding
   const run = (x: Encoding, y: Encoding | null): Encoding => {
     const xs = { ...x, overflowing: [] };
     const ys = y ? { ...y, overflowing: [] } : null;
-    xs.sequenceIds = xs.ids.map(() => 0);
-    if (ys) ys.sequenceIds = ys.ids.map(() => 1);
+    xs.sequenceIds = new Array<number>(xs.ids.length).fill(0);
+    if (ys) ys.sequenceIds = new Array<number>(ys.ids.length).fill(1);
     if (!proc) return concatEncodings(ys ? [xs, ys] : [xs]);
-    xs.typeIds = xs.ids.map(() => 0);
-    if (ys) ys.typeIds = ys.ids.map(() => 1);
+    xs.typeIds = new Array<number>(xs.ids.length).fill(0);
+    if (ys) ys.typeIds = new Array<number>(ys.ids.length).fill(1);
     return concatEncodings(proc.processList(ys ? [xs, ys] : [xs], add));
   };
   const main = run(a, b);

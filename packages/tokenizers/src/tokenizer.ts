@@ -14,7 +14,7 @@ import { JsonReader, TokenizerError, joinPath, typeName } from './errors.js';
 import { type Model, TokenSink, parseModel } from './models.js';
 import type { NormalizedString } from './normalized.js';
 import { type Normalizer, parseNormalizer } from './normalizers.js';
-import { type PreTokenizer, parsePreTokenizer } from './pretokenizers.js';
+import { type PreTokenizer, forEachSplit, parsePreTokenizer } from './pretokenizers.js';
 import { type PostProcessor, parsePostProcessor, postProcess } from './processors.js';
 
 export interface EncodeOptions {
@@ -252,6 +252,7 @@ export class Tokenizer {
   private encodeSingle(text: string, typeId: number): Encoding {
     const pieces: Piece[] = [];
     this.added.extract(text, this.normalizer, pieces);
+    const model = this.model;
     const sink = new TokenSink();
     const offsets: [number, number][] = [];
     const wordIds: number[] = [];
@@ -263,19 +264,29 @@ export class Tokenizer {
         wordIds.push(word++);
         continue;
       }
-      const splits: NormalizedString[] = this.preTokenizer ? this.preTokenizer.preTokenize([piece.ns]) : [piece.ns];
-      for (const sp of splits) {
-        const from = sink.ids.length;
-        this.model.tokenize(sp.s, sink);
-        const al = sp.align;
-        for (let k = from; k < sink.ids.length; k++) {
-          const a = sink.starts[k]!;
-          const b = sink.ends[k]!;
-          offsets.push(a < b ? [al[2 * a]!, al[2 * b - 1]!] : [sp.origStart + a, sp.origStart + b]);
-          wordIds.push(word);
+      const each = (sp: NormalizedString): void => {
+        if (model.encodeWord) {
+          // The model's (cached) result, read in place.
+          const c = model.encodeWord(sp.s);
+          for (let k = 0; k < c.ids.length; k++) {
+            sink.ids.push(c.ids[k]!);
+            sink.tokens.push(c.tokens[k]!);
+            offsets.push(sp.originalRange(c.starts[k]!, c.ends[k]!));
+            wordIds.push(word);
+          }
+        } else {
+          const from = sink.ids.length;
+          model.tokenize(sp.s, sink);
+          for (let k = from; k < sink.ids.length; k++) {
+            offsets.push(sp.originalRange(sink.starts[k]!, sink.ends[k]!));
+            wordIds.push(word);
+          }
         }
         word++;
-      }
+      };
+      // Word by word as the pre-tokenizer finds them (no list of every word of a long text).
+      if (this.preTokenizer) forEachSplit(this.preTokenizer, piece.ns, each);
+      else each(piece.ns);
     }
     const n = sink.ids.length;
     return {
