@@ -7,7 +7,7 @@
 import { crossEntropy, manualSeed, noGrad, tensor, tidy } from '@tensile/core';
 import { DataLoader, uniforms } from '@tensile/data';
 import { countParameters, type Sequential } from '@tensile/nn';
-import { Adam } from '@tensile/optim';
+import { Adam, CosineAnnealingLR } from '@tensile/optim';
 import {
   epochGenerator,
   loadCheckpoint,
@@ -28,6 +28,14 @@ export const APP = 'mnist-cnn';
 export interface TrainOptions extends CommonOptions {
   /** Random shifts of up to `shift` pixels in x and y (0 = no augmentation; default 2). */
   shift?: number;
+  /**
+   * Learning-rate schedule over the run's epochs: 'cosine' (default) anneals lr to 0 by the last
+   * epoch (stepped once per epoch, so the final epochs settle instead of jumping around);
+   * 'constant' keeps lr.
+   */
+  schedule?: 'cosine' | 'constant';
+  /** Stop after this epoch as if interrupted (tests of --resume: the schedule still spans `epochs`). */
+  stopAfterEpoch?: number;
   /** Use only the first N training digits (tests); the split stays stratified. */
   trainLimit?: number;
   /** Use only the first N test digits (tests). */
@@ -104,10 +112,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   manualSeed(opts.seed);
   const model = makeModel();
   const optimizer = new Adam(model.parameters(), { lr: opts.lr });
+  const schedule = opts.schedule ?? 'cosine';
+  // tMax = epochs: epoch e trains at lr * (1 + cos(pi (e-1) / epochs)) / 2 (epoch 1 at full lr).
+  const scheduler = schedule === 'cosine' ? new CosineAnnealingLR(optimizer, opts.epochs) : undefined;
   let history: EpochRecord[] = [];
   let startEpoch = 0, step = 0, previousWall = 0;
   if (opts.resume) {
-    const ck = await loadCheckpoint(opts.out, { model, optimizer });
+    const ck = await loadCheckpoint(opts.out, { model, optimizer, scheduler });
     if (ck) {
       ({ epoch: startEpoch, step, history } = ck);
       previousWall = typeof ck.extra.wallTimeS === 'number' ? ck.extra.wallTimeS : 0;
@@ -119,7 +130,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const config = {
     device: opts.device, epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed, shift,
-    optimizer: 'Adam', model: 'conv32-conv64-maxpool-dropout0.25-fc128-dropout0.5-fc10', parameters: countParameters(model),
+    optimizer: 'Adam', schedule, model: 'conv32-conv64-maxpool-dropout0.25-fc128-dropout0.5-fc10', parameters: countParameters(model),
     trainDigits: trainSet.length, testDigits: testSet.length, splitSeed: SPLIT_SEED, testFraction: TEST_FRACTION,
   };
   const stepLosses: number[] = [];
@@ -141,7 +152,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 
   try {
-    for (let epoch = startEpoch + 1; epoch <= opts.epochs; epoch++) {
+    const lastEpoch = Math.min(opts.epochs, opts.stopAfterEpoch ?? opts.epochs);
+    for (let epoch = startEpoch + 1; epoch <= lastEpoch; epoch++) {
       const te = performance.now();
       // The epoch's order and augmentation derive from (seed, epoch): resume replays them exactly.
       const loader = new DataLoader(indices, {
@@ -182,8 +194,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         testLoss: test.loss,
         testAccuracy: test.accuracy,
         epochTimeS: Math.round((performance.now() - te) / 100) / 10,
+        lr: optimizer.paramGroups[0]!.lr as number,
       });
-      await saveCheckpoint(opts.out, { model, optimizer, epoch, step, history, extra: { wallTimeS: wall(), config } });
+      scheduler?.step();
+      await saveCheckpoint(opts.out, { model, optimizer, scheduler, epoch, step, history, extra: { wallTimeS: wall(), config } });
       const final = await record();
       liveTensors.push(trackLiveTensors());
       const h = history.at(-1)!;

@@ -71,7 +71,7 @@ describe('mnist-cnn training' + why, () => {
     const straightDir = tmp(), resumedDir = tmp();
     const small = (out: string): TrainOptions => ({ ...base(out), batchSize: 16, trainLimit: 96, testLimit: 50 });
     const straight = await train(small(straightDir));
-    const first = await train({ ...small(resumedDir), epochs: 1 });
+    const first = await train({ ...small(resumedDir), epochs: 2, stopAfterEpoch: 1 });
     const second = await train({ ...small(resumedDir), epochs: 2, resume: true });
     expect(second.startEpoch).toBe(1);
     expect([...first.stepLosses, ...second.stepLosses]).toEqual(straight.stepLosses);
@@ -84,6 +84,10 @@ describe('mnist-cnn training' + why, () => {
     const ja = JSON.parse(fs.readFileSync(path.join(straightDir, 'checkpoint.json'), 'utf8'));
     const jb = JSON.parse(fs.readFileSync(path.join(resumedDir, 'checkpoint.json'), 'utf8'));
     expect(jb.rng).toEqual(ja.rng);
+    expect(jb.scheduler).toEqual(ja.scheduler);
     expect(jb.step).toBe(12);
+    // cosine schedule over the 2 epochs: full lr, then half
+    expect(straight.history[0]!.lr).toBeCloseTo(1e-3, 12);
+    expect(straight.history[1]!.lr).toBeCloseTo(5e-4, 12);
   });
 });

@@ -25,6 +25,10 @@
 #include <new>
 #include <type_traits>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "threadpool.h"
 
 namespace tensile {
@@ -44,9 +48,16 @@ struct PackBuffer {
       std::free(ptr);
       ptr = nullptr;
       cap = 0;
-      size_t bytes = (n * sizeof(T) + 4095) & ~size_t(4095);
-      void* p = std::aligned_alloc(4096, bytes);
+      // Large buffers (the packed B block: up to KC x NC, several MiB) go on 2 MiB-aligned
+      // transparent huge pages where the OS allows them (THP "madvise" mode): the micro-kernel
+      // streams a fresh B panel every call, and 4 KiB pages cost it L1 TLB misses.
+      const size_t align = n * sizeof(T) >= (size_t(1) << 20) ? (size_t(2) << 20) : 4096;
+      size_t bytes = (n * sizeof(T) + align - 1) & ~(align - 1);
+      void* p = std::aligned_alloc(align, bytes);
       if (!p) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      if (align > 4096) madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure is harmless
+#endif
       ptr = static_cast<T*>(p);
       cap = bytes / sizeof(T);
     }

@@ -21,7 +21,7 @@ import {
   type View,
 } from '@tensile/core';
 import { GpuBuffer, GpuContext, Meta, type Binding } from './context.js';
-import { acquireDevice, releaseDawn, type WebGPUOptions } from './driver.js';
+import { acquireDevice, releaseDevice, type WebGPUOptions } from './driver.js';
 import type {} from './gpu-types.js';
 import { binaryExpr, unaryExpr } from './ops.js';
 import { makeOverrides } from './overrides.js';
@@ -50,8 +50,34 @@ export const WEBGPU_DTYPES: readonly DType[] = ['float32', 'float16', 'bfloat16'
 export const WEBGPU_LIMITATIONS = {
   float64: 'WGSL has no 64-bit floating point type: float64 tensors cannot be allocated on webgpu (use float32, or cpu/js)',
   int64: 'int64 is stored exactly (two 32-bit words) but computed on its low 32 bits: exact for |v| < 2^31',
-  float16: 'float16/bfloat16 are stored as 32-bit floats rounded to the dtype after every kernel (no shader-f16 needed)',
+  float16:
+    'float16 is stored as WGSL f16 (2 bytes per element) and computed in f32 when the adapter has shader-f16; without it (or with shaderF16: false) it is emulated: stored as 32-bit floats rounded to float16 after every kernel',
+  bfloat16: 'bfloat16 is always emulated (WGSL has no bf16 type): stored as 32-bit floats rounded to bfloat16 after every kernel',
 } as const;
+
+/** How a half-precision dtype is held on a webgpu device. */
+export type HalfStorage = 'f16' | 'f32-emulated';
+
+/** The webgpu backend's capabilities: core's, plus how float16/bfloat16 are stored (known after ready()). */
+export interface WebGPUCapabilities extends Capabilities {
+  /** float16: 'f16' (shader-f16: 2-byte storage, f32 compute) or 'f32-emulated'; null before ready(). */
+  float16: HalfStorage | null;
+  /** bfloat16: always 'f32-emulated' (WGSL has no bf16). */
+  bfloat16: 'f32-emulated';
+  /** Bytes per element of each dtype (float16's is 2 with shader-f16, else 4; null before ready()). */
+  bytesPerElement: Partial<Record<DType, number | null>>;
+}
+
+function webgpuCapabilities(f16: boolean | null): WebGPUCapabilities {
+  return {
+    dtypes: WEBGPU_DTYPES,
+    storageOnly: [],
+    syncRead: false,
+    float16: f16 === null ? null : f16 ? 'f16' : 'f32-emulated',
+    bfloat16: 'f32-emulated',
+    bytesPerElement: { float32: 4, float16: f16 === null ? null : f16 ? 2 : 4, bfloat16: 4, int32: 4, int64: 8, uint8: 4, bool: 4 },
+  };
+}
 
 /** A kernel operand: a strided view of a webgpu buffer. */
 function gb(b: BackendBuffer, op: string): GpuBuffer {
@@ -120,7 +146,9 @@ export class WebGPUBackend implements Backend {
   /** Features of the adapter (e.g. shader-f16), known after ready(). */
   features: string[] = [];
 
-  readonly capabilities: Capabilities = { dtypes: WEBGPU_DTYPES, storageOnly: [], syncRead: false };
+  capabilities: WebGPUCapabilities = webgpuCapabilities(null);
+  /** float16 is stored as WGSL f16 (the device has shader-f16 and options.shaderF16 is not false); set by ready(). */
+  halfStorage = false;
 
   constructor(name = 'webgpu', options: WebGPUOptions = {}) {
     this.name = name;
@@ -141,7 +169,9 @@ export class WebGPUBackend implements Backend {
     const info = adapter?.info ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     if (info) this.adapterInfo = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
     this.features = adapter ? [...adapter.features] : [...device.features];
-    this.ctxRef = new GpuContext(device);
+    this.halfStorage = this.options.shaderF16 !== false && device.features.has('shader-f16');
+    this.capabilities = webgpuCapabilities(this.halfStorage);
+    this.ctxRef = new GpuContext(device, this.halfStorage);
   }
 
   /** The GPU context (after ready()). */
@@ -162,7 +192,7 @@ export class WebGPUBackend implements Backend {
     c.destroy();
     if (this.ownsDevice) c.device.destroy();
     this.ctxRef = null;
-    if (this.ownsDevice) releaseDawn();
+    if (this.ownsDevice) releaseDevice();
   }
 
   // ---- helpers ----
@@ -199,21 +229,26 @@ export class WebGPUBackend implements Backend {
 
   // ---- storage ----
 
+  /** Bytes per element of dtype in this device's buffers (float16: 2 with f16 storage). */
+  bytesPer(dtype: DType): number {
+    return dtype === 'float16' && this.halfStorage ? 2 : 4 * wordsPer(dtype);
+  }
+
   alloc(numel: number, dtype: DType): GpuBuffer {
     if (!WEBGPU_DTYPES.includes(dtype)) throw new TypeError(`webgpu.alloc: dtype ${dtype} is not supported on webgpu (${WEBGPU_LIMITATIONS.float64})`);
-    return this.ctx.alloc(numel * 4 * wordsPer(dtype));
+    return this.ctx.alloc(numel * this.bytesPer(dtype));
   }
   free(b: BackendBuffer): void {
     if (b instanceof GpuBuffer && !b.freed && this.ctxRef) this.ctxRef.free(b);
   }
   write(b: BackendBuffer, dtype: DType, data: TypedArray): void {
     const buf = gb(b, 'write');
-    this.ctx.upload(buf, toStorage(dtype, data));
+    this.ctx.upload(buf, toStorage(dtype, data, this.halfStorage));
   }
   async read(b: BackendBuffer, dtype: DType, numel: number): Promise<TypedArray> {
     const buf = gb(b, 'read');
-    const bytes = await this.ctx.read(buf, numel * 4 * wordsPer(dtype));
-    return fromStorage(dtype, bytes, numel);
+    const bytes = await this.ctx.read(buf, numel * this.bytesPer(dtype));
+    return fromStorage(dtype, bytes, numel, this.halfStorage);
   }
 
   // ---- primitives ----
@@ -255,8 +290,10 @@ export class WebGPUBackend implements Backend {
     const n = numelOf(src.shape);
     if (n === 0) return;
     // Both contiguous: a plain buffer copy.
-    if (isContiguous(src) && isContiguous(dst) && src.buf !== dst.buf) {
-      const w = 4 * wordsPer(src.dtype);
+    // Both contiguous: a plain buffer copy (offsets and size must be multiples of 4 bytes: 2-byte
+    // f16 elements at odd offsets or counts take the copy kernel).
+    const w = this.bytesPer(src.dtype);
+    if (isContiguous(src) && isContiguous(dst) && src.buf !== dst.buf && (w % 4 === 0 || ((n * w) % 4 === 0 && (src.offset * w) % 4 === 0 && (dst.offset * w) % 4 === 0))) {
       this.ctx.copyBuffer(gb(src.buf, 'copy'), gb(dst.buf, 'copy'), n * w, src.offset * w, dst.offset * w);
       return;
     }
@@ -381,6 +418,23 @@ export class WebGPUBackend implements Backend {
     const m = new Meta().i(n, rank, targetShape[dim]!, tstr[dim]!, ...index.shape, index.offset, ...index.strides, src.offset, ...src.strides);
     m.i(0, ...tstr.map((s, d) => (d === dim ? 0 : s)));
     const t = gb(target, 'scatterAdd');
+    if (src.dtype === 'float16' && this.halfStorage) {
+      // atomics need 32-bit words: accumulate in a float32 copy of the target, then store it back
+      // rounded (as the emulated path: one rounding after all the adds)
+      const total = numelOf(targetShape);
+      const wide = this.ctx.alloc(total * 4);
+      const flat = (buf: BackendBuffer, dtype: DType): View => ({ buf, dtype, shape: [total], strides: [1], offset: 0 });
+      this.map('widen', [total], [flat(t, 'float16')], { buf: wide, dtype: 'float32' }, 'x0');
+      this.run(`scatterAdd|float32|${index.dtype}|float16`, () => scatterAddShader('float32', index.dtype, 'float16'), m, [
+        { buf: wide, write: true },
+        { buf: gb(index.buf, 'scatterAdd') },
+        { buf: gb(src.buf, 'scatterAdd') },
+        { buf: this.ctx.errFlags, write: true },
+      ], n);
+      this.map('narrow', [total], [flat(wide, 'float32')], { buf: t, dtype: 'float16' }, 'x0');
+      this.ctx.free(wide);
+      return;
+    }
     this.run(`scatterAdd|${src.dtype}|${index.dtype}`, () => scatterAddShader(src.dtype, index.dtype), m, [
       { buf: t, write: true },
       { buf: gb(index.buf, 'scatterAdd') },
@@ -391,8 +445,8 @@ export class WebGPUBackend implements Backend {
       // re-store every element so the dtype's storage rule holds again (int64 high words, uint8 wrap, float16 rounding)
       const total = numelOf(targetShape);
       const v: View = { buf: target, dtype: src.dtype, shape: [total], strides: [1], offset: 0 };
-      const tmp = this.ctx.alloc(total * 4 * wordsPer(src.dtype));
-      this.ctx.copyBuffer(t, tmp, total * 4 * wordsPer(src.dtype));
+      const tmp = this.ctx.alloc(total * this.bytesPer(src.dtype));
+      this.ctx.copyBuffer(t, tmp, total * this.bytesPer(src.dtype));
       this.map('restore', [total], [{ ...v, buf: tmp }], { buf: target, dtype: src.dtype }, 'x0');
       this.ctx.free(tmp);
     }
@@ -406,7 +460,37 @@ export class WebGPUBackend implements Backend {
 
 // ---- host <-> storage conversion ----
 
-function toStorage(dtype: DType, data: TypedArray): Uint8Array {
+/** IEEE binary16 bits of a number (rounded to nearest even; NaN -> 0x7e00). */
+export function float16Bits(x: number): number {
+  const r = roundFloat16(x);
+  if (Number.isNaN(r)) return 0x7e00;
+  const sign = r < 0 || Object.is(r, -0) ? 0x8000 : 0;
+  const a = Math.abs(r);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | (a * 2 ** 24); // subnormal or zero: an exact multiple of 2^-24
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  return sign | ((e + 15) << 10) | ((a / 2 ** e - 1) * 1024);
+}
+
+let halfTable: Float32Array | null = null;
+/** The value of every binary16 bit pattern. */
+function float16Table(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return (halfTable = t);
+}
+
+function toStorage(dtype: DType, data: TypedArray, half: boolean): Uint8Array {
+  if (dtype === 'float16' && half) {
+    const a = Uint16Array.from(data as ArrayLike<number>, (v) => float16Bits(Number(v)));
+    return new Uint8Array(a.buffer);
+  }
   switch (dtype) {
     case 'float32': {
       const a = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>, Number);
@@ -435,7 +519,11 @@ function toStorage(dtype: DType, data: TypedArray): Uint8Array {
   }
 }
 
-function fromStorage(dtype: DType, bytes: ArrayBuffer, numel: number): TypedArray {
+function fromStorage(dtype: DType, bytes: ArrayBuffer, numel: number, half: boolean): TypedArray {
+  if (dtype === 'float16' && half) {
+    const t = float16Table();
+    return Float32Array.from(new Uint16Array(bytes, 0, numel), (h) => t[h]!);
+  }
   switch (dtype) {
     case 'float32':
     case 'float16':

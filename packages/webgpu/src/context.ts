@@ -16,6 +16,7 @@
  */
 import type {} from './gpu-types.js';
 import { INDEX_ERROR_OPS } from './templates.js';
+import { withHalfStorage } from './wgsl.js';
 export const META_ALIGN = 256;
 
 /** A buffer of the webgpu device. */
@@ -25,6 +26,8 @@ export class GpuBuffer {
     readonly buffer: GPUBuffer,
     /** Allocated bytes (its size class). */
     readonly size: number,
+    /** Bytes asked for (numel x the dtype's element size); at most `size`. */
+    readonly bytes: number = size,
   ) {}
 }
 
@@ -87,7 +90,11 @@ export class GpuContext {
   };
   destroyed = false;
 
-  constructor(readonly device: GPUDevice) {
+  /**
+   * @param f16 generate shaders with float16 stored as WGSL f16 (the device has `shader-f16`);
+   * shaders that use the f16 type then start with `enable f16;`.
+   */
+  constructor(readonly device: GPUDevice, readonly f16 = false) {
     this.arenaGpu = device.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
     this.dummy = this.alloc(16);
     this.errFlags = this.alloc(16);
@@ -134,7 +141,7 @@ export class GpuContext {
     }
     this.stats.liveBuffers++;
     this.stats.liveBytes += size;
-    return new GpuBuffer(b, size);
+    return new GpuBuffer(b, size, bytes);
   }
 
   free(b: GpuBuffer): void {
@@ -211,7 +218,9 @@ export class GpuContext {
   pipeline(key: string, code: () => string): GPUComputePipeline {
     let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ code: code(), label: key });
+      const src = withHalfStorage(this.f16, code);
+      // `enable f16;` only where the shader uses the f16 type (float32 shaders stay as they were)
+      const module = this.device.createShaderModule({ code: this.f16 && /\bf16\b/.test(src) ? `enable f16;\n${src}` : src, label: key });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
       this.pipelines.set(key, p);
       this.stats.pipelines++;

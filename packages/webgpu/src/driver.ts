@@ -16,6 +16,12 @@ export interface WebGPUOptions {
   adapterOptions?: GPURequestAdapterOptions;
   /** Node only: flags for the `webgpu` package's create() (Dawn toggles, backend=..., adapter=...). */
   dawnFlags?: string[];
+  /**
+   * Use the adapter's `shader-f16` feature for float16 (2-byte f16 storage) when it has it
+   * (default true). false ignores the feature: float16 is then emulated (f32 storage rounded to
+   * float16 after every kernel), as on adapters without it.
+   */
+  shaderF16?: boolean;
 }
 
 // Strong reference to Dawn's GPU object (see the module comment).
@@ -51,6 +57,15 @@ export function releaseDawn(): void {
   dawnGPU = null;
 }
 
+// Devices created by acquireDevice and not yet released (Dawn must outlive all of them).
+let ownedDevices = 0;
+
+/** A device from acquireDevice was destroyed: release Dawn when it was the last one. */
+export function releaseDevice(): void {
+  ownedDevices = Math.max(0, ownedDevices - 1);
+  if (ownedDevices === 0) releaseDawn();
+}
+
 /** Request an adapter and a device with the adapter's largest buffer limits and shader-f16 when present. */
 export async function acquireDevice(opts: WebGPUOptions = {}): Promise<{ device: GPUDevice; adapter: GPUAdapter | null; owned: boolean }> {
   if (opts.device) return { device: opts.device, adapter: opts.adapter ?? null, owned: false };
@@ -66,6 +81,7 @@ export async function acquireDevice(opts: WebGPUOptions = {}): Promise<{ device:
     }
   }
   const requiredFeatures: GPUFeatureName[] = [];
+  if (opts.shaderF16 !== false && adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   const requiredLimits: Record<string, number> = {};
   const lim = adapter.limits;
   requiredLimits.maxStorageBufferBindingSize = lim.maxStorageBufferBindingSize;
@@ -73,6 +89,7 @@ export async function acquireDevice(opts: WebGPUOptions = {}): Promise<{ device:
   requiredLimits.maxStorageBuffersPerShaderStage = Math.min(lim.maxStorageBuffersPerShaderStage, 10);
   requiredLimits.maxComputeWorkgroupStorageSize = lim.maxComputeWorkgroupStorageSize;
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  ownedDevices++;
   return { device, adapter, owned: true };
 }
 

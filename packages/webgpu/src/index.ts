@@ -8,9 +8,9 @@ import { getBackend, registerBackend } from '@tensile/core';
 import { WebGPUBackend } from './backend.js';
 import type { ContextStats } from './context.js';
 import type { WebGPUOptions } from './driver.js';
-import { WEBGPU_LIMITATIONS } from './backend.js';
+import { WEBGPU_LIMITATIONS, type HalfStorage } from './backend.js';
 
-export { WebGPUBackend, WEBGPU_DTYPES, WEBGPU_LIMITATIONS, isContiguous } from './backend.js';
+export { WebGPUBackend, WEBGPU_DTYPES, WEBGPU_LIMITATIONS, isContiguous, float16Bits, type HalfStorage, type WebGPUCapabilities } from './backend.js';
 export { GpuBuffer, sizeClass, type ContextStats } from './context.js';
 export { getGPU, useSoftwareVulkan, releaseDawn, type WebGPUOptions } from './driver.js';
 
@@ -32,11 +32,26 @@ export function webgpuStats(): ContextStats {
   return { ...backend().ctx.stats };
 }
 
-/** Adapter description and features of the webgpu device (after ready). */
-export function webgpuInfo(): { adapter: WebGPUBackend['adapterInfo']; features: string[]; limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } } {
+/**
+ * Adapter description and features of the webgpu device (after ready), and how half-precision
+ * dtypes are stored: float16 'f16' (shader-f16) or 'f32-emulated'; bfloat16 always 'f32-emulated'.
+ */
+export function webgpuInfo(): {
+  adapter: WebGPUBackend['adapterInfo'];
+  features: string[];
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  float16: HalfStorage;
+  bfloat16: 'f32-emulated';
+} {
   const b = backend();
   const l = b.ctx.device.limits;
-  return { adapter: b.adapterInfo, features: b.features, limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize } };
+  return {
+    adapter: b.adapterInfo,
+    features: b.features,
+    limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize },
+    float16: b.halfStorage ? 'f16' : 'f32-emulated',
+    bfloat16: 'f32-emulated',
+  };
 }
 
 /** Free pooled (unused) GPU buffers until at most keepBytes stay pooled; returns the bytes released. */

@@ -1,15 +1,16 @@
 /**
  * Fused kernels (core's Overrides) for the webgpu backend: softmax/logSoftmax and layerNorm (one
  * workgroup per row, tree reductions in workgroup memory), gelu (elementwise), embedding,
- * crossEntropy (per-row kernel + a one-workgroup reduction) and the SGD/Adam/AdamW updates (one
- * in-place elementwise kernel per parameter). Templates take the dtype as a parameter like the
+ * crossEntropy (per-row kernel + a one-workgroup reduction), the SGD/Adam/AdamW updates (one
+ * in-place elementwise kernel per parameter), conv2d/pooling (+ backward) and attention (forward
+ * with each row's lse; backward in two passes, float32). Templates take the dtype as a parameter like the
  * primitives' (templates.ts). matmul is a primitive (templates.ts: matmulShader).
  */
 import type { BackendBuffer, Conv2dParams, DType, FusedOptimizerEntry, Overrides, Pool2dParams, View } from '@tensile/core';
 import type { WebGPUBackend } from './backend.js';
 import { GpuBuffer, Meta, type Binding } from './context.js';
 import { BINARY_HELPERS } from './ops.js';
-import { ERR_DECL } from './templates.js';
+import { ERR_DECL, WG } from './templates.js';
 import { computeType, decl, load, OFFSET_FN, PRELUDE, store } from './wgsl.js';
 
 const HEAD = PRELUDE + BINARY_HELPERS;
@@ -52,6 +53,7 @@ fn tree_max(v: f32, lid: u32) -> f32 {
   return r;
 }`;
 
+const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
 const ROW_MAIN = `@compute @workgroup_size(${RW}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u)`;
 
 /**
@@ -527,6 +529,137 @@ ${ROW_MAIN} {
 }`;
 }
 
+/**
+ * Attention backward metadata (float32): [rows (B*L), L, S, E, Ev, br, maskKind, causal,
+ * scale(f), q(off, sL, sE), k(off, sS, sE), v(off, sS, sE), mask(off, sL, sS), g(off, sL, sEv),
+ * B, pAt, dsAt, batchShape(br), qB, kB, vB, mB, gB (br each)]. The scratch buffer holds each
+ * row's lse at [0, rows), P = exp(scores - lse) at pAt and dS at dsAt ([B, L, S] each).
+ */
+const ATTN_BACK_HEAD = /* wgsl */ `
+const ATB = 27;
+fn boff(b0: u32, which: i32) -> i32 {
+  let br = prm[5];
+  var bi = b0;
+  var o = 0;
+  for (var d = br - 1; d >= 0; d = d - 1) {
+    let sz = u32(prm[ATB + d]);
+    let c = i32(bi % sz);
+    bi = bi / sz;
+    o = o + c * prm[ATB + (1 + which) * br + d];
+  }
+  return o;
+}`;
+
+/**
+ * Attention backward, pass 1: one workgroup per query row i of batch b. Recomputes
+ * P[i, j] = exp(scale q_i.k_j + mask - lse_i) (0 for masked keys and fully masked rows),
+ * dP[i, j] = g_i.v_j, D_i = sum_j P dP, dS = P (dP - D_i) scale (P and dS kept in the scratch
+ * buffer for pass 2), then dq_i = sum_j dS[i, j] k_j.
+ */
+function attentionBackRowsShader(mask: DType | null): string {
+  const mk = mask ?? 'float32';
+  const dt: DType = 'float32';
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'qb', dt, 'read')}
+${decl(2, 'kb', dt, 'read')}
+${decl(3, 'vb', dt, 'read')}
+${decl(4, 'mb', mk, 'read')}
+${decl(5, 'gb_', dt, 'read')}
+${decl(6, 'scr', 'float32', 'read_write')}
+${decl(7, 'dqb', dt, 'read_write')}
+${TREE}${ATTN_BACK_HEAD}
+${ROW_MAIN} {
+  _ = mb[0]; // keep the optional mask binding in the layout
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u32(prm[0])) { return; }
+  let L = u32(prm[1]); let S = u32(prm[2]); let E = prm[3]; let Ev = prm[4];
+  let scale = bitcast<f32>(prm[8]);
+  let i = row % L;
+  let b = row / L;
+  let qo = prm[9] + boff(b, 0) + i32(i) * prm[10];
+  let ko = prm[12] + boff(b, 1);
+  let vo = prm[15] + boff(b, 2);
+  let mo = prm[18] + boff(b, 3) + i32(i) * prm[19];
+  let go = prm[21] + boff(b, 4) + i32(i) * prm[22];
+  let pAt = u32(prm[25]) + row * S;
+  let dsAt = u32(prm[26]) + row * S;
+  let l = scr[row];
+  let dead = is_inf(l) || is_nan(l);
+  var dsum = 0.0;
+  for (var j = lid; j < S; j = j + ${RW}u) {
+    var p = 0.0;
+    if (!dead) {
+      var sc = 0.0;
+      for (var e = 0; e < E; e = e + 1) {
+        sc = sc + ${load('qb', dt, 'qo + e * prm[11]')} * ${load('kb', dt, 'ko + i32(j) * prm[13] + e * prm[14]')};
+      }
+      sc = sc * scale;
+      ${mask === 'bool' ? `if (${load('mb', mk, 'mo + i32(j) * prm[20]')} == 0) { sc = -inf_f32(); }` : mask ? `sc = sc + f32(${load('mb', mk, 'mo + i32(j) * prm[20]')});` : ''}
+      if (prm[7] != 0 && j > i) { sc = -inf_f32(); }
+      if (!(is_inf(sc) && sc < 0.0)) { p = exp(sc - l); }
+    }
+    var dp = 0.0;
+    for (var c = 0; c < Ev; c = c + 1) {
+      dp = dp + ${load('gb_', dt, 'go + c * prm[23]')} * ${load('vb', dt, 'vo + i32(j) * prm[16] + c * prm[17]')};
+    }
+    scr[pAt + j] = p;
+    scr[dsAt + j] = dp;
+    dsum = dsum + p * dp;
+  }
+  let D = tree_sum(dsum, lid);
+  for (var j = lid; j < S; j = j + ${RW}u) {
+    scr[dsAt + j] = scr[pAt + j] * (scr[dsAt + j] - D) * scale;
+  }
+  storageBarrier();
+  for (var e = i32(lid); e < E; e = e + ${RW}) {
+    var acc = 0.0;
+    for (var j = 0u; j < S; j = j + 1u) { acc = acc + scr[dsAt + j] * ${load('kb', dt, 'ko + i32(j) * prm[13] + e * prm[14]')}; }
+    ${store('dqb', dt, 'i32(row) * E + e', 'acc')}
+  }
+}`;
+}
+
+/**
+ * Attention backward, pass 2: one invocation per (b, j, col), col < E: dk[j, col] =
+ * sum_i dS[i, j] q[i, col]; else dv[j, col - E] = sum_i P[i, j] g[i, col - E].
+ * Meta as pass 1; n = B * S * (E + Ev).
+ */
+function attentionBackKeysShader(): string {
+  const dt: DType = 'float32';
+  return `${HEAD}
+${decl(0, 'prm', 'meta')}
+${decl(1, 'qb', dt, 'read')}
+${decl(2, 'gb_', dt, 'read')}
+${decl(3, 'scr', 'float32', 'read')}
+${decl(4, 'dkb', dt, 'read_write')}
+${decl(5, 'dvb', dt, 'read_write')}
+${ATTN_BACK_HEAD}
+${MAIN_1D} {
+  let idx = gid.x + gid.y * nwg.x * ${WG}u;
+  let L = u32(prm[1]); let S = u32(prm[2]); let E = prm[3]; let Ev = prm[4];
+  let W = u32(E + Ev);
+  if (idx >= u32(prm[24]) * S * W) { return; }
+  let col = i32(idx % W);
+  let j = (idx / W) % S;
+  let b = idx / (W * S);
+  let base = b * L * S + j;
+  var acc = 0.0;
+  if (col < E) {
+    let qo = prm[9] + boff(b, 0) + col * prm[11];
+    let at = u32(prm[26]) + base;
+    for (var i = 0u; i < L; i = i + 1u) { acc = acc + scr[at + i * S] * ${load('qb', dt, 'qo + i32(i) * prm[10]')}; }
+    ${store('dkb', dt, 'i32(b * S + j) * E + col', 'acc')}
+  } else {
+    let c = col - E;
+    let go = prm[21] + boff(b, 4) + c * prm[23];
+    let at = u32(prm[25]) + base;
+    for (var i = 0u; i < L; i = i + 1u) { acc = acc + scr[at + i * S] * ${load('gb_', dt, 'go + i32(i) * prm[22]')}; }
+    ${store('dvb', dt, 'i32(b * S + j) * Ev + c', 'acc')}
+  }
+}`;
+}
+
 type OptKind = 'sgd' | 'adam' | 'adamW';
 
 /**
@@ -750,6 +883,36 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
         { buf: gb(out), write: true }, { buf: tmp, write: true }, { buf: lse ? gb(lse) : ctx.dummy, write: true },
       ], rows, 1);
       ctx.free(tmp);
+    },
+    scaledDotProductAttentionBackward: (grad, q, k, v, lse, mask, isCausal, scale, dq, dk, dv) => {
+      if (q.dtype !== 'float32' || k.dtype !== 'float32' || v.dtype !== 'float32' || grad.dtype !== 'float32') {
+        throw new TypeError(`webgpu.scaledDotProductAttentionBackward: ${q.dtype} is not supported on webgpu (float32 only)`);
+      }
+      const r = q.shape.length;
+      const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, Ev = v.shape[r - 1]!;
+      const batch = q.shape.slice(0, r - 2);
+      const B = numelOf(batch);
+      const rows = B * L;
+      if (B === 0) return;
+      const ctx = be.ctx;
+      // scratch: lse (rows, padded to 64), then P and dS ([B, L, S] each)
+      const pAt = Math.ceil(rows / 64) * 64, dsAt = pAt + rows * S;
+      const scr = ctx.alloc(Math.max(1, dsAt + rows * S) * 4);
+      if (rows > 0) ctx.copyBuffer(gb(lse), scr, rows * 4);
+      const bs = (x: View | null) => (x ? x.strides.slice(0, r - 2) : batch.map(() => 0));
+      const m = new Meta().i(rows, L, S, E, Ev, r - 2, mask ? (mask.dtype === 'bool' ? 1 : 2) : 0, isCausal ? 1 : 0).f(scale);
+      m.i(q.offset, q.strides[r - 2]!, q.strides[r - 1]!, k.offset, k.strides[r - 2]!, k.strides[r - 1]!, v.offset, v.strides[r - 2]!, v.strides[r - 1]!);
+      m.i(mask ? mask.offset : 0, mask ? mask.strides[r - 2]! : 0, mask ? mask.strides[r - 1]! : 0, grad.offset, grad.strides[r - 2]!, grad.strides[r - 1]!);
+      m.i(B, pAt, dsAt, ...batch, ...bs(q), ...bs(k), ...bs(v), ...bs(mask), ...bs(grad));
+      const mdt = mask ? mask.dtype : null;
+      be.run(`attentionBackRows|${mdt}`, () => attentionBackRowsShader(mdt), m, [
+        { buf: gb(q.buf) }, { buf: gb(k.buf) }, { buf: gb(v.buf) }, { buf: mask ? gb(mask.buf) : ctx.dummy }, { buf: gb(grad.buf) },
+        { buf: scr, write: true }, { buf: gb(dq), write: true },
+      ], rows, 1);
+      be.run('attentionBackKeys', () => attentionBackKeysShader(), m, [
+        { buf: gb(q.buf) }, { buf: gb(grad.buf) }, { buf: scr }, { buf: gb(dk), write: true }, { buf: gb(dv), write: true },
+      ], B * S * (E + Ev));
+      ctx.free(scr);
     },
     fusedSgd: optim('sgd'),
     fusedAdam: optim('adam'),

@@ -369,10 +369,12 @@ ${MAIN_1D} {
 
 /**
  * scatterAdd into a contiguous target with atomics (float: compare-exchange loop on the bits).
+ * `src` is the source's dtype when it differs from the target's (f16-stored float16 sources
+ * accumulate into a float32 copy of the target: atomics need 32-bit words).
  * Meta: [numel, rank, dimSize, dimStride, shape(rank) (src's), idxOff, idxStrides(rank), srcOff,
  * srcStrides(rank), 0, tgtStridesPinned(rank)].
  */
-export function scatterAddShader(target: DType, index: DType): string {
+export function scatterAddShader(target: DType, index: DType, src: DType = target): string {
   const f = computeType(target) === 'f32';
   const word = target === 'int64' ? '2 * to' : 'to';
   const add = f
@@ -388,7 +390,7 @@ export function scatterAddShader(target: DType, index: DType): string {
 ${decl(0, 'prm', 'meta')}
 ${decl(1, 'tb', target, 'atomic')}
 ${decl(2, 'ib', index, 'read')}
-${decl(3, 'sb', target, 'read')}
+${decl(3, 'sb', src, 'read')}
 ${ERR_DECL(4)}
 ${OFFSET_FN}
 ${MAIN_1D} {
@@ -399,7 +401,7 @@ ${MAIN_1D} {
   var k = ${load('ib', index, 'view_off(i, rank, 4, 4 + rank)')};
   if (k < 0) { k = k + size; }
   if (k < 0 || k >= size) { atomicOr(&errf[0], 2u); return; }
-  let v = ${load('sb', target, 'view_off(i, rank, 4, 5 + 2 * rank)')};
+  let v = ${load('sb', src, 'view_off(i, rank, 4, 5 + 2 * rank)')};
   let to = view_off(i, rank, 4, 6 + 3 * rank) + k * prm[3];
   ${add}
 }`;

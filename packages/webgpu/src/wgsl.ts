@@ -7,17 +7,48 @@
  * Storage (one binding = one `array<S>`):
  * | dtype              | array   | per element | computed in | stored as                                  |
  * | float32            | f32     | 1 word      | f32         | the value                                  |
- * | float16, bfloat16  | f32     | 1 word      | f32         | rounded to the dtype (nearest even)        |
+ * | float16 (f16 mode) | f16     | 2 bytes     | f32         | f16(round_f16(v)): exact, nearest even     |
+ * | float16 (else)     | f32     | 1 word      | f32         | rounded to float16 (nearest even)          |
+ * | bfloat16           | f32     | 1 word      | f32         | rounded to bfloat16 (nearest even)         |
  * | int32              | i32     | 1 word      | i32         | the value                                  |
  * | int64              | i32     | 2 words     | i32 (low)   | low word + sign-extended high word         |
  * | uint8              | i32     | 1 word      | i32         | value & 255                                |
  * | bool               | i32     | 1 word      | i32         | 0 / 1                                      |
  * int64 keeps all 64 bits through write/read/copy/gather/where; arithmetic uses the low 32 bits
  * (exact for |v| < 2^31: indices, class labels, counts).
+ *
+ * f16 mode (a device with `shader-f16`): float16 is stored as WGSL `f16` (2 bytes per element)
+ * and computed in f32 (loaded with `f32(x)`, stored as `f16(round_f16(v))`: the value is rounded
+ * in f32 to nearest even first, so the f32 -> f16 conversion is exact and the results are
+ * bit-identical to the emulated path). The mode is a code-generation setting: the context
+ * generates every shader inside `withHalfStorage(deviceHasF16, ...)` and prefixes `enable f16;`
+ * to those that use the f16 type.
+ * bfloat16 is always emulated (WGSL has no bf16 type).
  */
 import type { DType } from '@tensile/core';
 
 export type Scalar = 'f32' | 'i32';
+
+let halfStorage = false;
+
+/**
+ * Generate shader code with float16 stored as WGSL f16 (`on`: the device has shader-f16) or as
+ * f32 rounded to float16 (emulation). Templates read the setting through storageType/load/store.
+ */
+export function withHalfStorage<T>(on: boolean, gen: () => T): T {
+  const prev = halfStorage;
+  halfStorage = on;
+  try {
+    return gen();
+  } finally {
+    halfStorage = prev;
+  }
+}
+
+/** Whether dtype is stored as WGSL f16 in the code being generated. */
+export function isHalfStored(dtype: DType | 'meta'): boolean {
+  return halfStorage && dtype === 'float16';
+}
 
 /** The WGSL type a dtype computes in. */
 export function computeType(dtype: DType): Scalar {
@@ -29,8 +60,8 @@ export function isFloatDtype(dtype: DType): boolean {
 }
 
 /** Element type of the storage array. */
-export function storageType(dtype: DType): Scalar {
-  return computeType(dtype);
+export function storageType(dtype: DType): Scalar | 'f16' {
+  return isHalfStored(dtype) ? 'f16' : computeType(dtype);
 }
 
 /** 32-bit words per element. */
@@ -42,6 +73,7 @@ export function wordsPer(dtype: DType): number {
 export function decl(binding: number, name: string, dtype: DType | 'meta', access: 'read' | 'read_write' | 'atomic' = 'read'): string {
   if (dtype === 'meta') return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<i32>;`;
   if (access === 'atomic') {
+    if (isHalfStored(dtype)) throw new TypeError('webgpu: atomics need 32-bit words: an f16-stored float16 binding cannot be atomic');
     return `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<atomic<${computeType(dtype) === 'f32' ? 'u32' : 'i32'}>>;`;
   }
   return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${storageType(dtype)}>;`;
@@ -49,6 +81,7 @@ export function decl(binding: number, name: string, dtype: DType | 'meta', acces
 
 /** Expression loading element `off` (an i32 element offset) of binding `name` as the compute type. */
 export function load(name: string, dtype: DType, off: string): string {
+  if (isHalfStored(dtype)) return `f32(${name}[${off}])`;
   return dtype === 'int64' ? `${name}[2 * (${off})]` : `${name}[${off}]`;
 }
 
@@ -59,7 +92,7 @@ export function store(name: string, dtype: DType, off: string, v: string): strin
     case 'int32':
       return `${name}[${off}] = ${v};`;
     case 'float16':
-      return `${name}[${off}] = round_f16(${v});`;
+      return isHalfStored(dtype) ? `${name}[${off}] = f16(round_f16(${v}));` : `${name}[${off}] = round_f16(${v});`;
     case 'bfloat16':
       return `${name}[${off}] = round_bf16(${v});`;
     case 'uint8':

@@ -149,6 +149,61 @@ if (gpu.ok) {
       used('scaledDotProductAttention');
     });
 
+    describe('scaledDotProductAttention training: fused forward (lse) + fused backward against the js composite', () => {
+      type Opts = Parameters<typeof scaledDotProductAttention>[3];
+      /**
+       * Gradients of sum(y * w) w.r.t. q, k, v on webgpu (fused) and js (composite), compared; with
+       * `transposedGrad` the gradient reaching attention is a transposed (non-contiguous) view.
+       */
+      async function checkGrads(what: string, shapes: [number[], number[], number[]], opts: (m: Tensor | null) => Opts, mask?: [Tensor, Tensor], nonContiguous = false, transposedGrad = false) {
+        for (const k of Object.keys(calls)) delete calls[k];
+        const ins = shapes.map((sh, i) => pair(sh, 200 + i * 7));
+        const res: Tensor[][] = [];
+        for (const dev of [0, 1] as const) {
+          const leaf = (t: Tensor) => (nonContiguous ? t.transpose(-2, -1).contiguous().transpose(-2, -1) : t).detach().requiresGrad_(true);
+          const [q, k, v] = ins.map((p) => leaf(p[dev]));
+          const y = scaledDotProductAttention(q!, k!, v!, opts(mask ? mask[dev] : null));
+          const w = pair(transposedGrad ? [...y.shape.slice(0, -2), y.shape[y.ndim - 1]!, y.shape[y.ndim - 2]!] : y.shape, 999)[dev];
+          (transposedGrad ? y.transpose(-2, -1) : y).mul(w).sum().backward();
+          res.push([y, q!.grad!, k!.grad!, v!.grad!]);
+        }
+        expect(calls.scaledDotProductAttention, `${what}: fused forward used`).toBe(1);
+        expect(calls.scaledDotProductAttentionBackward, `${what}: fused backward used`).toBe(1);
+        for (const [i, n] of ['out', 'dq', 'dk', 'dv'].entries()) {
+          if (i > 0) expect(res[1]![i]!.shape, `${what} ${n}`).toEqual(shapes[i - 1]);
+          await close(res[1]![i]!, res[0]![i]!, 1e-4, 1e-5);
+        }
+      }
+      it('no mask: 3-D, 4-D with a custom scale, and more keys than a workgroup', async () => {
+        await checkGrads('3d', [[2, 5, 4], [2, 6, 4], [2, 6, 3]], () => ({}));
+        await checkGrads('4d', [[2, 3, 7, 8], [2, 3, 7, 8], [2, 3, 7, 8]], () => ({ scale: 0.3 }));
+        await checkGrads('S = 70', [[1, 2, 5, 8], [1, 2, 70, 8], [1, 2, 70, 6]], () => ({}));
+      });
+      it('causal with L < S and L > S', async () => {
+        await checkGrads('causal L<S', [[2, 4, 4], [2, 6, 4], [2, 6, 5]], () => ({ isCausal: true }));
+        await checkGrads('causal L>S', [[2, 6, 4], [2, 4, 4], [2, 4, 5]], () => ({ isCausal: true }));
+      });
+      it('bool mask with fully masked rows; float mask with -Infinity entries and a fully masked row', async () => {
+        const bv = Array.from({ length: 60 }, (_, i) => (i * 7919) % 10 < 6);
+        for (let j = 6; j < 12; j++) bv[j] = false; // batch 0, row 1 fully masked
+        for (let j = 48; j < 54; j++) bv[j] = false; // batch 1, row 3 fully masked
+        const bm: [Tensor, Tensor] = [tensor(bv, { dtype: 'bool', device: 'js' }).reshape([2, 5, 6]), tensor(bv, { dtype: 'bool', device: 'webgpu' }).reshape([2, 5, 6])];
+        await checkGrads('bool', [[2, 5, 4], [2, 6, 4], [2, 6, 3]], (x) => ({ attnMask: x }), bm);
+        const fv = Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? -Infinity : (i % 5) * 0.1));
+        for (let j = 6; j < 12; j++) fv[j] = -Infinity; // row 1 fully masked
+        const fm: [Tensor, Tensor] = [tensor(fv, { device: 'js' }).reshape([5, 6]), tensor(fv, { device: 'webgpu' }).reshape([5, 6])];
+        await checkGrads('float', [[2, 5, 4], [2, 6, 4], [2, 6, 3]], (x) => ({ attnMask: x }), fm);
+      });
+      it('broadcast batch dims and grouped-query heads sum the gradients back', async () => {
+        await checkGrads('broadcast k, v', [[3, 2, 5, 4], [1, 2, 6, 4], [2, 6, 3]], () => ({}));
+        await checkGrads('gqa', [[2, 4, 5, 4], [2, 2, 6, 4], [2, 1, 6, 3]], () => ({ enableGqa: true }));
+      });
+      it('non-contiguous operands and a non-contiguous incoming gradient', async () => {
+        await checkGrads('strided', [[2, 5, 4], [2, 6, 4], [2, 6, 3]], () => ({ isCausal: true }), undefined, true);
+        await checkGrads('transposed grad', [[2, 5, 4], [2, 6, 4], [2, 6, 3]], () => ({}), undefined, false, true);
+      });
+    });
+
     for (const [name, make, key] of [
       ['SGD (momentum, nesterov, weight decay)', (p: Tensor[]) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }), 'fusedSgd'],
       ['SGD (plain, maximize)', (p: Tensor[]) => new SGD(p, { lr: 0.1, maximize: true }), 'fusedSgd'],
