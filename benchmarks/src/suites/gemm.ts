@@ -48,6 +48,12 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     rec.add(caseName(n), system, threads, 'throughput', gflops(n, seconds), 'GFLOP/s');
     console.log(`  ${caseName(n).padEnd(12)} ${system.padEnd(14)} ${threads}t  ${gflops(n, seconds).toFixed(2)} GFLOP/s`);
   };
+  // Throughput per CPU second of the process (all its threads), scaled by the thread count: what
+  // the wall-clock figure would be if each thread had a core to itself. Steadier than wall time
+  // when other processes share the cores; peers whose idle threads spin are charged for it.
+  const putCpu = (n: number, system: string, threads: number, cpuSeconds: number) => {
+    rec.add(caseName(n), system, threads, 'cpu-time throughput', gflops(n, cpuSeconds / threads), 'GFLOP/s');
+  };
   if (device === 'webgpu') {
     await runWebGPU(ctx, rec, ns, put);
     return rec.result();
@@ -67,10 +73,18 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     for (const n of ns.filter((x) => x <= max)) {
       await attempt(rec, `${system} ${caseName(n)}`, () => {
         const a = randn([n, n]), b = randn([n, n]);
-        const t = timeSync(() => matmul(a, b).dispose());
+        const f = () => matmul(a, b).dispose();
+        const t = timeSync(f);
+        put(n, system, threads, t.seconds);
+        if (device === 'cpu') {
+          const calls = Math.max(3, t.iters * t.reps);
+          const u0 = process.cpuUsage();
+          for (let i = 0; i < calls; i++) f();
+          const u = process.cpuUsage(u0);
+          putCpu(n, system, threads, (u.user + u.system) / 1e6 / calls);
+        }
         a.dispose();
         b.dispose();
-        put(n, system, threads, t.seconds);
       });
     }
   }
@@ -104,10 +118,14 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   }
 
   // numpy + BLAS, PyTorch
-  const cases: PyCase[] = ns.map((n) => ({ id: caseName(n), kind: 'gemm', n }));
+  const cases: PyCase[] = ns.map((n) => ({ id: caseName(n), kind: 'gemm', n, cpuTime: true }));
   const py = runPython(cases, T);
   for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
-  for (const r of py.results) put(Number(r.id.split(' ')[1]), r.system, T, r.seconds);
+  for (const r of py.results) {
+    put(Number(r.id.split(' ')[1]), r.system, T, r.seconds);
+    if (r.cpuSeconds) putCpu(Number(r.id.split(' ')[1]), r.system, T, r.cpuSeconds);
+  }
+  rec.note('cpu-time throughput = 2n^3 / (process CPU seconds per call / threads), for tensile-cpu, numpy and torch: steadier than wall time on a shared machine; threads that spin while idle (OpenMP, OpenBLAS) count against their system');
   for (const e of py.errors) rec.note(`${e.system} ${e.id} failed: ${e.error}`);
   return rec.result();
 }
