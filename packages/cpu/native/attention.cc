@@ -70,10 +70,49 @@ inline int64_t batch_offset(const View& x, const int64_t* shape, int nb, int64_t
   return off;
 }
 
+// The scaled, masked scores of one batch-head, shared by the forward and the backward:
+// s [L, S] = q k^T * scale, then -inf where the causal or bool mask forbids, or + the float mask.
+template <typename T>
+struct Scores {
+  const View& q;
+  const View& k;
+  const View* mask;
+  bool causal;
+  T scale;
+
+  void operator()(int64_t b, T* s) const {
+    const int nb = q.ndim - 2;
+    const int64_t L = q.shape[nb], E = q.shape[nb + 1], S = k.shape[nb];
+    const T ninf = -std::numeric_limits<T>::infinity();
+    if (E == 0) std::fill(s, s + L * S, T(0));
+    else
+      gemm(L, S, E, q.ptr<T>() + batch_offset(q, q.shape, nb, b), q.strides[nb], q.strides[nb + 1],
+           k.ptr<T>() + batch_offset(k, q.shape, nb, b), k.strides[nb + 1], k.strides[nb], s, S);
+    const int64_t mr = mask ? mask->strides[nb] : 0, mc = mask ? mask->strides[nb + 1] : 0;
+    const int64_t mo = mask ? batch_offset(*mask, q.shape, nb, b) : 0;
+    const uint8_t* mbp = mask && mask->dtype == DType::Bool ? mask->ptr<uint8_t>() + mo : nullptr;
+    const T* mf = mask && mask->dtype != DType::Bool ? mask->ptr<T>() + mo : nullptr;
+    for (int64_t i = 0; i < L; i++) {
+      T* row = s + i * S;
+      for (int64_t j = 0; j < S; j++) row[j] *= scale;
+      if (causal) {
+        for (int64_t j = i + 1; j < S; j++) row[j] = ninf;
+      } else if (mbp) {
+        const uint8_t* m = mbp + i * mr;
+        for (int64_t j = 0; j < S; j++)
+          if (!m[j * mc]) row[j] = ninf;
+      } else if (mf) {
+        const T* m = mf + i * mr;
+        for (int64_t j = 0; j < S; j++) row[j] += m[j * mc];
+      }
+    }
+  }
+};
+
 template <typename T>
 void sdpa(const View& q, const View& k, const View& v, const View* mask, bool causal, double scale, T* out, T* lse) {
   const int nb = q.ndim - 2;
-  const int64_t L = q.shape[nb], E = q.shape[nb + 1], S = k.shape[nb], Ev = v.shape[nb + 1];
+  const int64_t L = q.shape[nb], S = k.shape[nb], Ev = v.shape[nb + 1];
   int64_t B = 1;
   for (int d = 0; d < nb; d++) B *= q.shape[d];
   if (B == 0 || L == 0 || Ev == 0) return;
@@ -82,47 +121,20 @@ void sdpa(const View& q, const View& k, const View& v, const View* mask, bool ca
     if (lse) std::fill(lse, lse + B * L, -std::numeric_limits<T>::infinity());
     return;
   }
-  const T sc = T(scale);
   const T ninf = -std::numeric_limits<T>::infinity();
-  const T* qp = q.ptr<T>();
-  const T* kp = k.ptr<T>();
+  const Scores<T> scores{q, k, mask, causal, T(scale)};
   const T* vp = v.ptr<T>();
-  const bool mbool = mask && mask->dtype == DType::Bool;
-  const int64_t qr = q.strides[nb], qc = q.strides[nb + 1], kr = k.strides[nb], kc = k.strides[nb + 1];
   const int64_t vr = v.strides[nb], vc = v.strides[nb + 1];
-  const int64_t mr = mask ? mask->strides[nb] : 0, mc = mask ? mask->strides[nb + 1] : 0;
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<T> buf;
     if (buf.size() < size_t(L * S)) buf.resize(size_t(L * S));
     T* sc_buf = buf.data();
     for (int64_t b = b0; b < b1; b++) {
-      const T* qb = qp + batch_offset(q, q.shape, nb, b);
-      const T* kb = kp + batch_offset(k, q.shape, nb, b);
       const T* vb = vp + batch_offset(v, q.shape, nb, b);
       T* ob = out + b * L * Ev;
-      // scores [L, S] = q [L, E] * k^T [E, S]
-      if (E == 0) std::fill(sc_buf, sc_buf + L * S, T(0));
-      else gemm(L, S, E, qb, qr, qc, kb, kc, kr, sc_buf, S);
-      const T* mf = nullptr;
-      const uint8_t* mbp = nullptr;
-      if (mask) {
-        const int64_t mo = batch_offset(*mask, q.shape, nb, b);
-        if (mbool) mbp = mask->ptr<uint8_t>() + mo;
-        else mf = mask->ptr<T>() + mo;
-      }
+      scores(b, sc_buf);  // [L, S]
       for (int64_t i = 0; i < L; i++) {
         T* row = sc_buf + i * S;
-        for (int64_t j = 0; j < S; j++) row[j] *= sc;
-        if (causal) {
-          for (int64_t j = i + 1; j < S; j++) row[j] = ninf;
-        } else if (mbp) {
-          const uint8_t* m = mbp + i * mr;
-          for (int64_t j = 0; j < S; j++)
-            if (!m[j * mc]) row[j] = ninf;
-        } else if (mf) {
-          const T* m = mf + i * mr;
-          for (int64_t j = 0; j < S; j++) row[j] += m[j * mc];
-        }
         const T mx = row_max(row, S);
         if (mx == ninf) {
           std::fill(row, row + S, T(0));
@@ -158,15 +170,14 @@ void sdpa_backward(const View& g, const View& q, const View& k, const View& v, c
   }
   const T sc = T(scale);
   const T ninf = -std::numeric_limits<T>::infinity();
+  const Scores<T> scores{q, k, mask, causal, sc};
   const T* gp = g.ptr<T>();
   const T* qp = q.ptr<T>();
   const T* kp = k.ptr<T>();
   const T* vp = v.ptr<T>();
-  const bool mbool = mask && mask->dtype == DType::Bool;
   const int64_t gr = g.strides[nb], gc = g.strides[nb + 1];
   const int64_t qr = q.strides[nb], qc = q.strides[nb + 1], kr = k.strides[nb], kc = k.strides[nb + 1];
   const int64_t vr = v.strides[nb], vc = v.strides[nb + 1];
-  const int64_t mr = mask ? mask->strides[nb] : 0, mc = mask ? mask->strides[nb + 1] : 0;
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<T> pbuf, dbuf;
     if (pbuf.size() < size_t(L * S)) pbuf.resize(size_t(L * S));
@@ -182,32 +193,13 @@ void sdpa_backward(const View& g, const View& q, const View& k, const View& v, c
       T* dqb = dq + b * L * E;
       T* dkb = dk + b * S * E;
       T* dvb = dv + b * S * Ev;
-      if (E == 0) std::fill(P, P + L * S, T(0));
-      else gemm(L, S, E, qb, qr, qc, kb, kc, kr, P, S);
-      const T* mf = nullptr;
-      const uint8_t* mbp = nullptr;
-      if (mask) {
-        const int64_t mo = batch_offset(*mask, q.shape, nb, b);
-        if (mbool) mbp = mask->ptr<uint8_t>() + mo;
-        else mf = mask->ptr<T>() + mo;
-      }
+      scores(b, P);  // [L, S], then P = exp(s - lse) per row
       for (int64_t i = 0; i < L; i++) {
         T* row = P + i * S;
         const T l = lb[i];
         if (l == ninf) {  // fully masked row: zero weights, zero gradients
           std::fill(row, row + S, T(0));
           continue;
-        }
-        for (int64_t j = 0; j < S; j++) {
-          T s = row[j] * sc;
-          if (causal) {
-            if (j > i) s = ninf;
-          } else if (mbp) {
-            if (!mbp[i * mr + j * mc]) s = ninf;
-          } else if (mf) {
-            s += mf[i * mr + j * mc];
-          }
-          row[j] = s;
         }
         exp_sub(row, S, l);
       }
