@@ -6,11 +6,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crossEntropy, Generator, manualSeed, memory, noGrad, philoxUniform, softmax, tensor, tidy, type Tensor } from '@tensile/core';
+import { crossEntropy, Generator, manualSeed, memory, noGrad, philoxUniform, softmax, tensor, tidy, type Tensor, type TypedArray } from '@tensile/core';
 import { clipGradNorm_, countParameters } from '@tensile/nn';
 import { Adam } from '@tensile/optim';
 import {
   COMMON_DEFAULTS,
+  describeDevice,
   epochGenerator,
   loadCheckpoint,
   ProgressBar,
@@ -95,48 +96,62 @@ export interface CharLstmResult {
   wallTimeS: number;
 }
 
+/** Await a tensor's values (the device may be asynchronous, e.g. webgpu), then dispose it. */
+async function readAndDispose(t: Tensor): Promise<TypedArray> {
+  try {
+    return await t.data();
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Bits per character of logits [..., V] for targets [...]: mean cross-entropy in nats / ln 2. */
-export function bitsPerChar(logits: Tensor, targets: Tensor): number {
-  return tidy(() => {
+export async function bitsPerChar(logits: Tensor, targets: Tensor): Promise<number> {
+  const nats = tidy(() => {
     const V = logits.shape[logits.ndim - 1]!;
-    return crossEntropy(logits.reshape([-1, V]), targets.reshape([-1])).itemSync() / Math.LN2;
+    return noGrad(() => crossEntropy(logits.reshape([-1, V]), targets.reshape([-1])));
   });
+  return Number((await readAndDispose(nats))[0]) / Math.LN2;
 }
 
 /**
  * Bits per character of a model on an id sequence, read as `batch` contiguous streams in chunks
- * of `seqLen` with the state carried: sum of cross-entropies (nats) / characters / ln 2.
+ * of `seqLen` with the state carried: sum of cross-entropies (nats) / characters / ln 2. One
+ * awaited read per chunk.
  */
-export function evaluateBpc(model: CharModel, ids: Int32Array, batch: number, seqLen: number): number {
+export async function evaluateBpc(model: CharModel, ids: Int32Array, batch: number, seqLen: number): Promise<number> {
   const b = Math.max(1, Math.min(batch, Math.floor(ids.length / (seqLen + 2))));
   const batcher = new BpttBatcher(ids, b, seqLen);
   const wasTraining = model.training;
   model.eval();
   let nats = 0, count = 0;
   let state: RecurrentState | null = null;
-  noGrad(() => {
+  try {
     for (let k = 0; k * seqLen < batcher.streamLen - 1; k++) {
       const { x, y, len } = batcher.chunk(k);
       if (len <= 0) break;
-      nats += tidy((): number => {
+      const sum = tidy(() => noGrad((): Tensor => {
         const [logits, next] = model.call(tensor(x, { dtype: 'int64', shape: [len, b] }), state);
         disposeState(state);
         state = detachState(next);
-        return crossEntropy(logits.reshape([len * b, -1]), tensor(y, { dtype: 'int64', shape: [len * b] }), { reduction: 'sum' }).itemSync();
-      });
+        return crossEntropy(logits.reshape([len * b, -1]), tensor(y, { dtype: 'int64', shape: [len * b] }), { reduction: 'sum' });
+      }));
+      nats += Number((await readAndDispose(sum))[0]);
       count += len * b;
     }
-  });
-  disposeState(state);
-  model.train(wasTraining);
+  } finally {
+    disposeState(state);
+    model.train(wasTraining);
+  }
   return nats / count / Math.LN2;
 }
 
 /**
  * Generate `length` characters after `prime` (temperature-scaled softmax sampling from a Philox
- * generator seeded with `seed`, so the same model and seed give the same text).
+ * generator seeded with `seed`, so the same model and seed give the same text). One awaited read
+ * of the next character's probabilities per character.
  */
-export function sampleText(model: CharModel, vocab: Vocab, opts: { prime: string; length: number; temperature: number; seed: number }): string {
+export async function sampleText(model: CharModel, vocab: Vocab, opts: { prime: string; length: number; temperature: number; seed: number }): Promise<string> {
   if (!(opts.temperature > 0)) throw new RangeError(`sampleText: temperature must be > 0, got ${opts.temperature}`);
   const gen = new Generator(opts.seed);
   const wasTraining = model.training;
@@ -144,13 +159,13 @@ export function sampleText(model: CharModel, vocab: Vocab, opts: { prime: string
   const primeIds = vocab.encode(opts.prime.length > 0 ? opts.prime : '\n');
   const out: number[] = [];
   let state: RecurrentState | null = null;
-  noGrad(() => {
+  try {
     // The prime in one pass; its last position predicts the first new character.
-    let probs = tidy((): Float64Array => {
+    let probs = Float64Array.from((await readAndDispose(tidy(() => noGrad((): Tensor => {
       const [logits, next] = model.call(tensor(primeIds, { dtype: 'int64', shape: [primeIds.length, 1] }), null);
       state = detachState(next);
-      return Float64Array.from(softmax(logits.select(0, primeIds.length - 1).reshape([-1]).div(opts.temperature), 0).dataSync() as Float32Array);
-    });
+      return softmax(logits.select(0, primeIds.length - 1).reshape([-1]).div(opts.temperature), 0);
+    })))) as Float32Array);
     for (let i = 0; i < opts.length; i++) {
       const u = philoxUniform(gen.key, gen.take(1));
       let id = probs.length - 1, acc = 0;
@@ -163,16 +178,17 @@ export function sampleText(model: CharModel, vocab: Vocab, opts: { prime: string
       }
       out.push(id);
       if (i === opts.length - 1) break;
-      probs = tidy((): Float64Array => {
+      probs = Float64Array.from((await readAndDispose(tidy(() => noGrad((): Tensor => {
         const [logits, next] = model.call(tensor([id], { dtype: 'int64', shape: [1, 1] }), state);
         disposeState(state);
         state = detachState(next);
-        return Float64Array.from(softmax(logits.reshape([-1]).div(opts.temperature), 0).dataSync() as Float32Array);
-      });
+        return softmax(logits.reshape([-1]).div(opts.temperature), 0);
+      })))) as Float32Array);
     }
-  });
-  disposeState(state);
-  model.train(wasTraining);
+  } finally {
+    disposeState(state);
+    model.train(wasTraining);
+  }
   return opts.prime + vocab.decode(out);
 }
 
@@ -188,6 +204,7 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
   const say = o.log ?? ((line: string) => console.log(line));
   const log = o.quiet ? () => {} : say;
   await useDevice(o.device);
+  if (o.device === 'webgpu') log(describeDevice('webgpu'));
 
   // ---- data ----
   const text = o.text ?? loadMobyDick();
@@ -250,7 +267,8 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
         state = null;
       }
       const { x, y, len } = batcher.chunk(k, passOffset(o.seed, pass, o.seqLen));
-      const loss = tidy(() => {
+      // The step's tensors live in tidy(); the (detached) loss is read with await after it.
+      const lossT = tidy(() => {
         const [logits, next] = model.call(tensor(x, { dtype: 'int64', shape: [len, o.batchSize] }), state);
         const l = crossEntropy(logits.reshape([len * o.batchSize, vocab.size]), tensor(y, { dtype: 'int64', shape: [len * o.batchSize] }));
         l.backward();
@@ -259,8 +277,9 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
         if (o.clip > 0) clipGradNorm_(model.parameters(), o.clip).dispose();
         optimizer.step();
         optimizer.zeroGrad();
-        return l.itemSync();
+        return l.detach();
       });
+      const loss = Number((await readAndDispose(lossT))[0]);
       if (!Number.isFinite(loss)) throw new Error(`char-lstm: the loss became ${loss} at step ${step} (try a lower --lr or --clip)`);
       stepLosses.push(loss);
       lossSum += loss;
@@ -269,7 +288,7 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
     disposeState(state);
     bar.stop();
     const trainSeconds = (performance.now() - epochStart) / 1000;
-    const validBpc = evaluateBpc(model, validIds, o.evalBatch, o.seqLen);
+    const validBpc = await evaluateBpc(model, validIds, o.evalBatch, o.seqLen);
     const trainLoss = lossSum / o.stepsPerEpoch;
     const record: EpochRecord = {
       epoch: epoch + 1,
@@ -287,9 +306,9 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
   }
 
   // ---- final evaluation and sample ----
-  const testBpc = evaluateBpc(model, testIds, o.evalBatch, o.seqLen);
-  const validBpcFull = o.validChars > 0 ? evaluateBpc(model, validAll, o.evalBatch, o.seqLen) : (history.at(-1)?.validBpc ?? evaluateBpc(model, validAll, o.evalBatch, o.seqLen));
-  const sample = sampleText(model, vocab, { prime: o.prime, length: o.sampleLength, temperature: o.temperature, seed: o.seed });
+  const testBpc = await evaluateBpc(model, testIds, o.evalBatch, o.seqLen);
+  const validBpcFull = o.validChars > 0 ? await evaluateBpc(model, validAll, o.evalBatch, o.seqLen) : (history.at(-1)?.validBpc ?? (await evaluateBpc(model, validAll, o.evalBatch, o.seqLen)));
+  const sample = await sampleText(model, vocab, { prime: o.prime, length: o.sampleLength, temperature: o.temperature, seed: o.seed });
   const wallTimeS = priorWall + (performance.now() - sessionStart) / 1000;
   const final = { validBpc: validBpcFull, testBpc, trainBpc: history.at(-1)?.trainBpc ?? NaN, epochs: history.length, steps: step };
   if (o.writeFiles) {
@@ -318,7 +337,7 @@ export async function train(options: Partial<CharLstmOptions> = {}): Promise<Cha
   say(`final: valid ${validBpcFull.toFixed(3)} bits/char, test ${testBpc.toFixed(3)} bits/char, wall time ${wallTimeS.toFixed(0)} s`);
 
   const parameters: Record<string, Float32Array> = {};
-  for (const [k, t] of Object.entries(model.stateDict({ keepVars: true }))) parameters[k] = Float32Array.from(t.dataSync() as Float32Array);
+  for (const [k, t] of Object.entries(model.stateDict({ keepVars: true }))) parameters[k] = Float32Array.from((await t.data()) as Float32Array);
   optimizer.dispose();
   model.dispose();
   return { history, final, stepLosses, liveTensors, sample, parameters, vocab, wallTimeS };

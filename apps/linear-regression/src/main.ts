@@ -1,6 +1,6 @@
 // Linear regression, the seed's first lesson, then the same model on real data (the Boston house
 // prices): `pnpm --filter @tensile/app-linear-regression start -- --help`.
-import { parseAppArgs, runMain, useDevice, UsageError } from '@tensile/app-kit';
+import { describeDevice, parseAppArgs, runMain, useDevice, UsageError } from '@tensile/app-kit';
 import { BOSTON_DEFAULTS, trainBoston } from './boston.js';
 import { trainSeedExample } from './seed-example.js';
 
@@ -32,8 +32,9 @@ runMain(async () => {
   if (args.optimizer !== 'sgd' && args.optimizer !== 'adam') throw new UsageError(`--optimizer: expected sgd or adam, got '${args.optimizer}'`);
 
   await useDevice(args.device);
+  if (args.device === 'webgpu') console.log(describeDevice('webgpu'));
   console.log(`1. the seed example on device '${args.device}': x = [1, 2, 3, 4], y = x, Linear(1, 1), SGD lr 0.01, 100 epochs`);
-  const seed = trainSeedExample({ seed: args.seed });
+  const seed = await trainSeedExample({ seed: args.seed });
   console.log(`   loss ${seed.losses[0]!.toFixed(4)} -> ${seed.losses.at(-1)!.toFixed(4)}, w = ${seed.weight.toFixed(4)}, b = ${seed.bias.toFixed(4)}`);
   for (let i = 0; i < seed.x.length; i++) console.log(`   x = ${seed.x[i]}  prediction ${seed.predictions[i]!.toFixed(4)}`);
 

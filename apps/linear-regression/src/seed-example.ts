@@ -2,7 +2,7 @@
  * The seed's first lesson, exactly: x = [1, 2, 3, 4], y = x, a Linear(1, 1) model, MSELoss, SGD
  * with lr 0.01 for 100 epochs (full batch), then the predictions for x.
  */
-import { manualSeed, memory, tensor, tidy } from '@tensile/core';
+import { manualSeed, memory, noGrad, tensor, tidy } from '@tensile/core';
 import { Linear, MSELoss } from '@tensile/nn';
 import { SGD } from '@tensile/optim';
 
@@ -25,8 +25,11 @@ export interface SeedExampleResult {
   liveTensors: number[];
 }
 
-/** Train the seed example on the default device; everything it creates is disposed before it returns. */
-export function trainSeedExample(opts: SeedExampleOptions = {}): SeedExampleResult {
+/**
+ * Train the seed example on the default device (any device: reads are awaited outside tidy());
+ * everything it creates is disposed before it returns.
+ */
+export async function trainSeedExample(opts: SeedExampleOptions = {}): Promise<SeedExampleResult> {
   const { epochs = 100, lr = 0.01, seed = 0 } = opts;
   manualSeed(seed);
   const xs = [1, 2, 3, 4];
@@ -38,19 +41,21 @@ export function trainSeedExample(opts: SeedExampleOptions = {}): SeedExampleResu
   const losses: number[] = [];
   const liveTensors: number[] = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
-    losses.push(
-      tidy(() => {
-        optimizer.zeroGrad();
-        const loss = criterion.call(model.call(x), y);
-        loss.backward();
-        optimizer.step();
-        return loss.itemSync();
-      }),
-    );
+    const loss = tidy(() => {
+      optimizer.zeroGrad();
+      const l = criterion.call(model.call(x), y);
+      l.backward();
+      optimizer.step();
+      return l.detach();
+    });
+    losses.push(await loss.item());
+    loss.dispose();
     liveTensors.push(memory().numTensors);
   }
-  const predictions = tidy(() => Array.from(model.call(x).reshape([-1]).dataSync() as Float32Array));
-  const result = { x: xs, predictions, losses, weight: model.weight.itemSync(), bias: model.bias!.itemSync(), liveTensors };
+  const out = tidy(() => noGrad(() => model.call(x).reshape([-1])));
+  const predictions = Array.from((await out.data()) as Float32Array);
+  out.dispose();
+  const result = { x: xs, predictions, losses, weight: await model.weight.item(), bias: await model.bias!.item(), liveTensors };
   optimizer.dispose();
   model.dispose();
   x.dispose();

@@ -22,9 +22,9 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('seed example (x = [1, 2, 3, 4], y = x, SGD lr 0.01, 100 epochs)', () => {
-  it('predicts roughly x after 100 epochs, with a falling loss and no leaked tensors', () => {
+  it('predicts roughly x after 100 epochs, with a falling loss and no leaked tensors', async () => {
     const before = memory().numTensors;
-    const r = trainSeedExample({ seed: 0 });
+    const r = await trainSeedExample({ seed: 0 });
     expect(r.losses).toHaveLength(100);
     expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]! / 10);
     for (let i = 1; i < r.losses.length; i++) expect(r.losses[i]!).toBeLessThanOrEqual(r.losses[i - 1]! + 1e-6);
@@ -35,8 +35,8 @@ describe('seed example (x = [1, 2, 3, 4], y = x, SGD lr 0.01, 100 epochs)', () =
     expect(memory().numTensors).toBe(before);
   });
 
-  it('converges to y = x when trained longer', () => {
-    const r = trainSeedExample({ seed: 0, epochs: 3000 });
+  it('converges to y = x when trained longer', async () => {
+    const r = await trainSeedExample({ seed: 0, epochs: 3000 });
     for (let i = 0; i < 4; i++) expect(r.predictions[i]!).toBeCloseTo(r.x[i]!, 2);
     expect(r.weight).toBeCloseTo(1, 2);
     expect(r.bias).toBeCloseTo(0, 2);

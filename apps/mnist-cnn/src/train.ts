@@ -9,6 +9,7 @@ import { DataLoader, uniforms } from '@tensile/data';
 import { countParameters, type Sequential } from '@tensile/nn';
 import { Adam, CosineAnnealingLR } from '@tensile/optim';
 import {
+  describeDevice,
   epochGenerator,
   loadCheckpoint,
   ProgressBar,
@@ -80,24 +81,42 @@ function collator(set: Digits, shift: number, aug: ReturnType<typeof epochGenera
   };
 }
 
-/** Mean cross-entropy and accuracy of `model` on `set` (eval mode, no grad). */
-export function evaluate(model: Sequential, set: Digits, batchSize = 500): { loss: number; accuracy: number } {
+/** Correct predictions: argmax ids (int64 or int32) against labels. */
+function countCorrect(pred: ArrayLike<number | bigint>, labels: ArrayLike<number>, n: number): number {
+  let ok = 0;
+  for (let i = 0; i < n; i++) if (Number(pred[i]) === labels[i]) ok++;
+  return ok;
+}
+
+/**
+ * Mean cross-entropy and accuracy of `model` on `set` (eval mode, no grad). Device-agnostic: each
+ * batch's loss sum and predictions come out of its tidy() and are read with await (one read of
+ * each per batch), then disposed.
+ */
+export async function evaluate(model: Sequential, set: Digits, batchSize = 500): Promise<{ loss: number; accuracy: number }> {
   model.eval();
   let lossSum = 0, correct = 0;
-  noGrad(() => {
+  try {
     for (let start = 0; start < set.length; start += batchSize) {
       const n = Math.min(batchSize, set.length - start);
-      tidy(() => {
+      const [loss, pred] = tidy(() => noGrad(() => {
         const x = tensor(set.images.subarray(start * PIXELS, (start + n) * PIXELS), { shape: [n, 1, IMAGE_SIZE, IMAGE_SIZE] });
         const y = tensor(set.labels.subarray(start, start + n), { shape: [n] });
         const logits = model.call(x);
-        lossSum += crossEntropy(logits, y, { reduction: 'sum' }).itemSync();
-        const pred = logits.argmax(1).dataSync();
-        for (let i = 0; i < n; i++) if (Number(pred[i]) === set.labels[start + i]) correct++;
-      });
+        return [crossEntropy(logits, y, { reduction: 'sum' }), logits.argmax(1)] as const;
+      }));
+      try {
+        const [l, p] = await Promise.all([loss.item(), pred.data()]);
+        lossSum += l;
+        correct += countCorrect(p as ArrayLike<number | bigint>, set.labels.subarray(start, start + n), n);
+      } finally {
+        loss.dispose();
+        pred.dispose();
+      }
     }
-  });
-  model.train();
+  } finally {
+    model.train();
+  }
   return { loss: lossSum / set.length, accuracy: correct / set.length };
 }
 
@@ -107,6 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const shift = opts.shift ?? 2;
   await useDevice(opts.device);
+  if (opts.device === 'webgpu') log(describeDevice('webgpu'));
   const { train: trainSet, test: testSet } = loadSplit({ trainLimit: opts.trainLimit, testLimit: opts.testLimit });
 
   manualSeed(opts.seed);
@@ -165,7 +185,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const bar = new ProgressBar(trainSet.length, `epoch ${epoch}/${opts.epochs}`, { quiet: opts.quiet, unit: 'img' });
       let lossSum = 0, correct = 0, seen = 0;
       for (const b of loader) {
-        const [loss, right] = tidy(() => {
+        // The step's tensors live in tidy(); the loss (detached) and the predictions come out of
+        // it and are read with await afterwards (one GPU round trip per step on webgpu).
+        const [lossT, predT] = tidy(() => {
           const x = tensor(b.images, { shape: [b.n, 1, IMAGE_SIZE, IMAGE_SIZE] });
           const y = tensor(b.labels, { shape: [b.n] });
           const logits = model.call(x);
@@ -173,11 +195,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           l.backward();
           optimizer.step();
           optimizer.zeroGrad();
-          const pred = logits.argmax(1).dataSync();
-          let ok = 0;
-          for (let i = 0; i < b.n; i++) if (Number(pred[i]) === b.labels[i]) ok++;
-          return [l.itemSync(), ok] as const;
+          return [l.detach(), logits.argmax(1)] as const;
         });
+        let loss: number, right: number;
+        try {
+          const [l, pred] = await Promise.all([lossT.item(), predT.data()]);
+          loss = l;
+          right = countCorrect(pred as ArrayLike<number | bigint>, b.labels, b.n);
+        } finally {
+          lossT.dispose();
+          predT.dispose();
+        }
         step++;
         stepLosses.push(loss);
         lossSum += loss * b.n;
@@ -186,7 +214,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         bar.tick(b.n, { loss: lossSum / seen });
       }
       bar.stop();
-      const test = evaluate(model, testSet);
+      const test = await evaluate(model, testSet);
       history.push({
         epoch,
         trainLoss: lossSum / seen,
