@@ -75,6 +75,16 @@ export class AddedVocabulary {
   }
   private readonly normMap = new Map<string, number>();
 
+  /** Whether some added token is matched in the normalized text (then extract must normalize first). */
+  get hasNormalized(): boolean {
+    return this.normRe !== null;
+  }
+
+  /** The added tokens matched in the raw text, as extract finds them: [start, end, id] triples. */
+  rawMatches(text: string): number[] {
+    return this.rawRe ? this.findMatches(text, this.rawRe, (c) => this.byContent.get(c)!) : [];
+  }
+
   /** Find added tokens in `s` (leftmost-longest), as [start, end, id] triples (lstrip/rstrip/single_word applied). */
   private findMatches(s: string, re: RegExp, lookup: (m: string) => number): number[] {
     const out: number[] = [];

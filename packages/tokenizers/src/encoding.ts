@@ -16,6 +16,16 @@ export interface Encoding {
   sequenceIds?: (number | null)[];
 }
 
+/** The per-token arrays an encoding is written into, token by token, and the word counter. */
+export class EncodingBuilder {
+  ids: number[] = [];
+  tokens: string[] = [];
+  offsets: [number, number][] = [];
+  wordIds: (number | null)[] = [];
+  /** Index of the next pre-tokenized word. */
+  word = 0;
+}
+
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 export type Direction = 'left' | 'right';
 

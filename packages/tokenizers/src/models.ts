@@ -21,7 +21,7 @@ export interface Model {
   tokenize(s: string, out: TokenSink): void;
   /**
    * The same as one (possibly cached, so read-only) result, when the model has it: the encoder
-   * reads it directly instead of copying it through a TokenSink.
+   * reads it directly instead of copying it through a TokenSink. It is valid until the next call.
    */
   encodeWord?(s: string): Cached;
   tokenToId(token: string): number | undefined;
@@ -90,6 +90,82 @@ class PairTable {
   }
 }
 
+/** FNV-1a over UTF-16 code units: VocabTable's hash, computed by callers as they scan a word. */
+export const HASH_SEED = 0x811c9dc5 | 0;
+export const HASH_PRIME = 0x01000193;
+export function hashUnits(s: string, a: number, b: number): number {
+  let h = HASH_SEED;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ s.charCodeAt(i), HASH_PRIME);
+  return h;
+}
+
+/**
+ * A string -> id table looked up by a range of another string (and its hash), so a word found in
+ * the text needs no substring to be looked up: open addressing over the keys' hashes.
+ */
+export class VocabTable {
+  private readonly keys: string[];
+  private readonly ids: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: Iterable<[string, number]>, count: number) {
+    let cap = 16;
+    while (cap < count * 2) cap *= 2;
+    this.keys = new Array<string>(cap).fill('');
+    this.ids = new Int32Array(cap).fill(-1);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (const [k, id] of entries) {
+      const h = hashUnits(k, 0, k.length);
+      let slot = (h ^ (h >>> 15)) & this.mask;
+      while (this.ids[slot] !== -1 && this.keys[slot] !== k) slot = (slot + 1) & this.mask;
+      this.keys[slot] = k;
+      this.ids[slot] = id;
+      this.hashes[slot] = h;
+    }
+  }
+
+  /** The slot of the key equal to map[text[a]], ..., map[text[b - 1]] (hash h), or -1. */
+  findMapped(text: string, a: number, b: number, h: number, map: Uint16Array): number {
+    const len = b - a;
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      if (this.ids[slot] === -1) return -1;
+      if (this.hashes[slot] === h) {
+        const k = this.keys[slot]!;
+        if (k.length === len) {
+          let i = 0;
+          while (i < len && k.charCodeAt(i) === map[text.charCodeAt(a + i)]) i++;
+          if (i === len) return slot;
+        }
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** The slot of the key equal to text[a, b) (hash h), or -1. */
+  find(text: string, a: number, b: number, h: number): number {
+    const len = b - a;
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      if (this.ids[slot] === -1) return -1;
+      if (this.hashes[slot] === h) {
+        const k = this.keys[slot]!;
+        if (k.length === len && text.startsWith(k, a)) return slot;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  id(slot: number): number {
+    return this.ids[slot]!;
+  }
+  key(slot: number): string {
+    return this.keys[slot]!;
+  }
+}
+
 /** A cached tokenization of one word: ids, token strings and offsets relative to the word. */
 export interface Cached {
   ids: number[];
@@ -147,6 +223,13 @@ export class WordPiece implements Model {
 
   tokenize(s: string, out: TokenSink): void {
     emit(this.encodeWord(s), out);
+  }
+
+  private table: VocabTable | null = null;
+  /** The vocabulary as a VocabTable (built on first use). */
+  get vocabTable(): VocabTable {
+    if (!this.table) this.table = new VocabTable(this.vocab, this.vocab.size);
+    return this.table;
   }
 
   encodeWord(s: string): Cached {
@@ -514,6 +597,8 @@ export class Unigram implements Model {
   private readonly tokenToIds = new Map<string, number>();
   /** Trie: (node, UTF-16 unit) -> child node; terminal[node] = piece id or -1. */
   private readonly trie: PairTable;
+  /** The root's child for each UTF-16 unit (-1: none): the first step of every walk. */
+  private readonly rootChild = new Int32Array(65536).fill(-1);
   private terminal: Int32Array;
   private readonly minScore: number;
   private readonly scores: Float64Array;
@@ -545,6 +630,7 @@ export class Unigram implements Model {
           child = nodes++;
           term.push(-1);
           this.trie.set(node, unit, child);
+          if (node === 0) this.rootChild[unit] = child;
         }
         node = child;
       }
@@ -563,39 +649,71 @@ export class Unigram implements Model {
     if (s.length === 0) return EMPTY;
     const hit = this.cache.get(s);
     if (hit) return hit;
-    const c = this.compute(s);
+    if (this.cache.size >= CACHE_CAPACITY) {
+      // The cache takes no more words: the result is read at once and dropped, so one scratch
+      // result serves every such word (no garbage per word).
+      const c = this.scratch;
+      c.ids.length = c.tokens.length = c.starts.length = c.ends.length = 0;
+      return this.compute(s, c);
+    }
+    const c = this.compute(s, { ids: [], tokens: [], starts: [], ends: [] });
     remember(this.cache, s, c);
     return c;
   }
+  private readonly scratch: Cached = { ids: [], tokens: [], starts: [], ends: [] };
+  private readonly segs: number[] = [];
 
-  /** Viterbi over the pieces' scores (Hugging Face's encode_optimized). */
-  private encode(s: string): string[] {
+  /** Viterbi's lattice, reused from word to word (grown as needed). */
+  private bestScore = new Float64Array(64);
+  private startsAt = new Int32Array(64);
+  private bestId = new Int32Array(64);
+
+  /**
+   * Viterbi over the pieces' scores (Hugging Face's encode_optimized): fills the lattice, where
+   * position `end` holds the best last piece ending there (its start, or -1, and its id).
+   */
+  private viterbi(s: string): void {
     const size = s.length;
+    if (this.startsAt.length < size + 1) {
+      let cap = this.startsAt.length;
+      while (cap < size + 1) cap *= 2;
+      this.bestScore = new Float64Array(cap);
+      this.startsAt = new Int32Array(cap);
+      this.bestId = new Int32Array(cap);
+    }
+    const bestScore = this.bestScore;
+    const startsAt = this.startsAt;
+    const bestId = this.bestId;
+    bestScore.fill(0, 0, size + 1);
+    startsAt.fill(-1, 0, size + 1);
+    bestId.fill(0, 0, size + 1);
     const unkScore = this.minScore - K_UNK_PENALTY;
-    const bestScore = new Float64Array(size + 1);
-    const startsAt = new Int32Array(size + 1).fill(-1);
-    const bestId = new Int32Array(size + 1);
     const unkId = this.unkId ?? -1;
+    const trie = this.trie;
+    const rootChild = this.rootChild;
+    const terminal = this.terminal;
+    const scores = this.scores;
     for (let start = 0; start < size; ) {
       const base = bestScore[start]!;
       const c0 = s.charCodeAt(start);
       const mblen = c0 >= 0xd800 && c0 < 0xdc00 && start + 1 < size && (s.charCodeAt(start + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       let hasSingle = false;
-      let node = 0;
-      for (let i = start; i < size; i++) {
-        const child = this.trie.get(node, s.charCodeAt(i));
-        if (child < 0) break;
-        node = child;
-        const id = this.terminal[node]!;
-        if (id < 0) continue;
-        const end = i + 1;
-        const cand = this.scores[id]! + base;
-        if (startsAt[end] === -1 || cand > bestScore[end]!) {
-          bestScore[end] = cand;
-          startsAt[end] = start;
-          bestId[end] = id;
+      // Down the trie along s[start..]: the root's children from a direct table.
+      let node = rootChild[c0]!;
+      for (let i = start; node >= 0; ) {
+        const id = terminal[node]!;
+        if (id >= 0) {
+          const end = i + 1;
+          const cand = scores[id]! + base;
+          if (startsAt[end] === -1 || cand > bestScore[end]!) {
+            bestScore[end] = cand;
+            startsAt[end] = start;
+            bestId[end] = id;
+          }
+          if (end - start === mblen) hasSingle = true;
         }
-        if (end - start === mblen) hasSingle = true;
+        if (++i >= size) break;
+        node = trie.get(node, s.charCodeAt(i));
       }
       if (!hasSingle) {
         const end = start + mblen;
@@ -608,38 +726,60 @@ export class Unigram implements Model {
       }
       start += mblen;
     }
-    const results: string[] = [];
-    let pending: string[] = [];
-    let end = size;
+  }
+
+  /** Tokenize `s` into `res` (empty). */
+  private compute(s: string, res: Cached): Cached {
+    this.viterbi(s);
+    const startsAt = this.startsAt;
+    const bestId = this.bestId;
+    // Back from the end: the pieces as (start, end, id) triples, last first; consecutive unknown
+    // pieces fuse into one (id -2), as Hugging Face's fuse_unk does.
+    const segs = this.segs;
+    segs.length = 0;
+    const fuse = this.fuseUnk && this.unkId !== null;
+    let pendStart = -1;
+    let pendEnd = -1;
+    let end = s.length;
     while (end > 0) {
       const start = startsAt[end]!;
       if (start < 0) break;
-      if (this.fuseUnk && this.unkId !== null && bestId[end] === this.unkId) pending.push(s.slice(start, end));
-      else {
-        if (pending.length) {
-          results.push(pending.reverse().join(''));
-          pending = [];
+      if (fuse && bestId[end] === this.unkId) {
+        if (pendEnd < 0) pendEnd = end;
+        pendStart = start;
+      } else {
+        if (pendEnd >= 0) {
+          segs.push(pendStart, pendEnd, -2);
+          pendEnd = -1;
         }
-        results.push(s.slice(start, end));
+        segs.push(start, end, bestId[end]!);
       }
       end = start;
     }
-    if (pending.length) results.push(pending.reverse().join(''));
-    return results.reverse();
-  }
-
-  private compute(s: string): Cached {
-    const res: Cached = { ids: [], tokens: [], starts: [], ends: [] };
+    if (pendEnd >= 0) segs.push(pendStart, pendEnd, -2);
     let offset = 0;
-    for (const str of this.encode(s)) {
-      const len = str.length;
+    for (let j = segs.length - 3; j >= 0; j -= 3) {
+      const a = segs[j]!;
+      const b = segs[j + 1]!;
+      const len = b - a;
+      const vid = segs[j + 2]!;
+      if (vid >= 0 && vid !== this.unkId) {
+        // A piece the trie found: its first id, which is also tokenToIds' id for its text.
+        res.ids.push(vid);
+        res.tokens.push(this.pieces[vid]![0]);
+        res.starts.push(offset);
+        res.ends.push(offset + len);
+        offset += len;
+        continue;
+      }
+      const str = s.slice(a, b);
       let id = this.tokenToIds.get(str);
       if (id === undefined) {
         if (this.byteFallback) {
           const bytes = new TextEncoder().encode(str);
           const bids: number[] = [];
-          for (const b of bytes) {
-            const bid = this.tokenToIds.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+          for (const byte of bytes) {
+            const bid = this.tokenToIds.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
             if (bid === undefined) break;
             bids.push(bid);
           }

@@ -37,7 +37,7 @@ function mayDecompose(s: string): boolean {
   return false;
 }
 
-class BertNormalizer implements Normalizer {
+export class BertNormalizer implements Normalizer {
   constructor(
     readonly cleanText: boolean,
     readonly handleChineseChars: boolean,

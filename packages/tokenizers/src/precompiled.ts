@@ -91,17 +91,16 @@ export class PrecompiledCharsmap {
 
   /** Normalize in place, grapheme by grapheme. */
   normalize(ns: NormalizedString): void {
-    const s = this.s(ns);
-    if (this.normalizeAscii(ns)) return;
+    if (this.normalizeOneForOne(ns)) return;
     const ops = new Ops();
     let modified = false;
-    const doGrapheme = (g: string): void => {
+    this.eachGrapheme(ns.s, (g) => {
       if (utf8Length(g) < 6) {
         const norm = this.transform(g);
         if (norm !== null) {
           modified = true;
           replace(ops, g, norm);
-          return;
+          return true;
         }
       }
       for (const ch of g) {
@@ -111,23 +110,80 @@ export class PrecompiledCharsmap {
           replace(ops, ch, norm);
         } else ops.push(ch.codePointAt(0)!, 0);
       }
-    };
-    // A character between two certain grapheme boundaries is its own grapheme; only the other
-    // stretches go through Intl.Segmenter (slow, and quadratic on long strings in V8).
-    const n = s.length;
-    for (let i = 0; i < n; ) {
-      let j = i + 1;
-      while (j < n && !safeBoundary(s, j)) j++;
-      if (j === i + 1) doGrapheme(s[i]!);
-      else for (const sg of segmenter().segment(s.slice(i, j))) doGrapheme(sg.segment);
-      i = j;
-    }
+      return true;
+    });
     if (modified) ns.transform(ops);
   }
 
   /**
-   * ASCII text without CR (so every character is its own grapheme) whose characters the map
-   * leaves alone or replaces by one character: the same result as below, one for one, so the
+   * Hand each grapheme of `s` and its position to `f`, in order, while f returns true. A character
+   * between two certain grapheme boundaries is its own grapheme; only the other stretches go
+   * through Intl.Segmenter (slow, and quadratic on long strings in V8).
+   */
+  private eachGrapheme(s: string, f: (g: string, at: number) => boolean): void {
+    const n = s.length;
+    for (let i = 0; i < n; ) {
+      let j = i + 1;
+      while (j < n && !safeBoundary(s, j)) j++;
+      if (j === i + 1) {
+        if (!f(s[i]!, i)) return;
+      } else {
+        for (const sg of segmenter().segment(s.slice(i, j))) if (!f(sg.segment, i + sg.index)) return;
+      }
+      i = j;
+    }
+  }
+
+  /**
+   * When every change normalize would make replaces one code unit by one code unit (or there is
+   * none), it changes only the text (replace's one-for-one case: the alignments stay): done
+   * here, returning true. Otherwise returns false, doing nothing.
+   */
+  private normalizeOneForOne(ns: NormalizedString): boolean {
+    if (this.normalizeAscii(ns)) return true;
+    const s = ns.s;
+    const at: number[] = [];
+    const to: string[] = [];
+    let ok = true;
+    const edit = (pos: number, g: string, norm: string): void => {
+      if (g.length !== 1 || norm.length !== 1) ok = false;
+      else if (norm !== g) {
+        at.push(pos);
+        to.push(norm);
+      }
+    };
+    // The same walk as normalize's, recording the replacements instead of operations.
+    this.eachGrapheme(s, (g, pos) => {
+      if (utf8Length(g) < 6) {
+        const norm = this.transform(g);
+        if (norm !== null) {
+          edit(pos, g, norm);
+          return ok;
+        }
+      }
+      let p = pos;
+      for (const ch of g) {
+        const norm = g.length === ch.length ? null : this.transform(ch);
+        if (norm !== null) edit(p, ch, norm);
+        p += ch.length;
+      }
+      return ok;
+    });
+    if (!ok) return false;
+    if (at.length === 0) return true;
+    let out = '';
+    let run = 0;
+    for (let k = 0; k < at.length; k++) {
+      out += s.slice(run, at[k]) + to[k]!;
+      run = at[k]! + 1;
+    }
+    ns.setText(out + s.slice(run));
+    return true;
+  }
+
+  /**
+   * Text of characters that are each their own grapheme (simpleUnit, no CR) and that the map
+   * leaves alone or replaces by one code unit: the same result as below, one for one, so the
    * alignments stay. Returns false (doing nothing) for any other text.
    */
   private normalizeAscii(ns: NormalizedString): boolean {
@@ -136,8 +192,8 @@ export class PrecompiledCharsmap {
     let changed = false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 128 || c === 13) return false;
-      const r = this.ascii[c];
+      if (c === 13 || !simpleUnit(c)) return false;
+      const r = c < 128 ? this.ascii[c] : this.transform(s[i]!);
       if (r === null || r === undefined) continue;
       if (r.length !== 1) return false;
       if (r.charCodeAt(0) !== c) changed = true;
@@ -146,7 +202,8 @@ export class PrecompiledCharsmap {
     let out = '';
     let run = 0;
     for (let i = 0; i < s.length; i++) {
-      const r = this.ascii[s.charCodeAt(i)];
+      const c = s.charCodeAt(i);
+      const r = c < 128 ? this.ascii[c] : this.transform(s[i]!);
       if (r === null || r === undefined) continue;
       out += s.slice(run, i) + r;
       run = i + 1;

@@ -53,7 +53,7 @@ function splitRegex(pieces: NormalizedString[], re: RegExp, behavior: SplitBehav
   return out;
 }
 
-class BertPreTokenizer implements PreTokenizer {
+export class BertPreTokenizer implements PreTokenizer {
   preTokenize(pieces: NormalizedString[]): NormalizedString[] {
     const out: NormalizedString[] = [];
     const push = (sp: NormalizedString) => void out.push(sp);
@@ -282,18 +282,55 @@ class MetaspacePreTokenizer implements PreTokenizer {
   ) {}
   preTokenize(pieces: NormalizedString[]): NormalizedString[] {
     const out: NormalizedString[] = [];
+    const push = (sp: NormalizedString) => void out.push(sp);
+    for (const p of pieces) this.eachSplit(p, push);
+    return out;
+  }
+  eachSplit(p0: NormalizedString, f: (split: NormalizedString) => void): void {
     const rep = this.replacement;
-    const repCp = rep.codePointAt(0)!;
-    for (const p0 of pieces) {
+    const prepend = this.prependScheme === 'always' || (this.prependScheme === 'first' && p0.origStart === 0);
+    if (rep.length !== 1 || (rep.charCodeAt(0) >= 0xd800 && rep.charCodeAt(0) < 0xe000)) {
+      // An astral (or lone surrogate) replacement: the general steps (replace spaces, prepend, split on the replacement).
       const p = p0.clone();
       if (p.s.includes(' ')) p.replaceMatches(charMatches(p.s, (c) => c === 32), rep);
-      if (this.prependScheme === 'always' || (this.prependScheme === 'first' && p.origStart === 0)) {
-        if (!p.s.startsWith(rep)) p.prepend(rep);
-      }
-      if (this.split) p.split(charMatches(p.s, (c) => c === repCp), 'merged_with_next', out);
-      else if (p.s.length > 0) out.push(p);
+      if (prepend && !p.s.startsWith(rep)) p.prepend(rep);
+      if (this.split) {
+        const out: NormalizedString[] = [];
+        p.split(charMatches(p.s, (c) => c === rep.codePointAt(0)!), 'merged_with_next', out);
+        for (const sp of out) f(sp);
+      } else if (p.s.length > 0) f(p);
+      return;
     }
-    return out;
+    // A one-unit replacement replaces each space one for one (the alignments stay), and
+    // splitting before every replacement character (merged_with_next) cuts the text at each of
+    // them. The prepended replacement takes the first unit's span, so it is prepended to the
+    // first split alone rather than to the whole text.
+    const p = p0.s.includes(' ') ? p0.withString(p0.s.replaceAll(' ', rep)) : p0;
+    const s = p.s;
+    const n = s.length;
+    if (n === 0) return;
+    const r = rep.charCodeAt(0);
+    const pre = prepend && s.charCodeAt(0) !== r;
+    if (!this.split) {
+      if (!pre) f(p === p0 ? p0.clone() : p);
+      else {
+        const q = p.clone();
+        q.prepend(rep);
+        f(q);
+      }
+      return;
+    }
+    let start = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && s.charCodeAt(i) !== r) continue;
+      const sp = p.slice(start, i);
+      if (start === 0 && pre) {
+        const q = sp === p ? p.clone() : sp;
+        q.prepend(rep);
+        f(q);
+      } else f(sp === p0 ? p0.clone() : sp);
+      start = i;
+    }
   }
   toJSON(): object {
     return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.split };

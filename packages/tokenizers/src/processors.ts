@@ -3,9 +3,26 @@ import { JsonReader, joinPath } from './errors.js';
 import { type Encoding, concatEncodings } from './encoding.js';
 import { isWhitespace } from './unicode.js';
 
+/**
+ * What a post-processor does to a single sequence when that is only surrounding it with special
+ * tokens: the special tokens before and after it (ids, tokens, type ids) and the sequence's type
+ * id. The encoder then writes the final arrays directly, without the general merge.
+ */
+export interface SingleLayout {
+  preIds: number[];
+  preTokens: string[];
+  preTypes: number[];
+  postIds: number[];
+  postTokens: string[];
+  postTypes: number[];
+  typeId: number;
+}
+
 export interface PostProcessor {
   /** How many tokens `process` adds. */
   addedTokens(isPair: boolean): number;
+  /** The layout of a single sequence (see SingleLayout), or null when processList does more. */
+  singleLayout?(addSpecialTokens: boolean): SingleLayout | null;
   /** Process already type-id'd encodings (A: 0, B: 1) into one. */
   processList(list: Encoding[], addSpecialTokens: boolean): Encoding[];
   toJSON(): object;
@@ -70,6 +87,34 @@ class TemplateProcessing implements PostProcessor {
     for (const p of isPair ? this.pair : this.single) if (p.kind === 'special') n += this.specials.get(p.id)!.ids.length;
     return n;
   }
+  private layouts: [SingleLayout | null, SingleLayout | null] | null = null;
+  singleLayout(add: boolean): SingleLayout | null {
+    if (!this.layouts) this.layouts = [this.makeLayout(false), this.makeLayout(true)];
+    return this.layouts[add ? 1 : 0];
+  }
+  private makeLayout(add: boolean): SingleLayout | null {
+    // What processList gives for [A]: the special pieces (when adding them) around the one A piece.
+    const l: SingleLayout = { preIds: [], preTokens: [], preTypes: [], postIds: [], postTokens: [], postTypes: [], typeId: 0 };
+    let seen = 0;
+    for (const p of this.single) {
+      if (p.kind === 'seq') {
+        if (p.id !== 'A') continue; // B is absent for a single sequence
+        seen++;
+        l.typeId = p.typeId;
+      } else if (add) {
+        const s = this.specials.get(p.id)!;
+        const ids = seen ? l.postIds : l.preIds;
+        const tokens = seen ? l.postTokens : l.preTokens;
+        const types = seen ? l.postTypes : l.preTypes;
+        for (let k = 0; k < s.ids.length; k++) {
+          ids.push(s.ids[k]!);
+          tokens.push(s.tokens[k]!);
+          types.push(p.typeId);
+        }
+      }
+    }
+    return seen === 1 ? l : null;
+  }
   processList(list: Encoding[], add: boolean): Encoding[] {
     const tpl = list.length > 1 ? this.pair : this.single;
     const out: Encoding[] = [];
@@ -100,6 +145,11 @@ class BertProcessing implements PostProcessor {
   ) {}
   addedTokens(isPair: boolean): number {
     return isPair ? 3 : 2;
+  }
+  singleLayout(add: boolean): SingleLayout {
+    return add
+      ? { preIds: [this.cls[1]], preTokens: [this.cls[0]], preTypes: [0], postIds: [this.sep[1]], postTokens: [this.sep[0]], postTypes: [0], typeId: 0 }
+      : { preIds: [], preTokens: [], preTypes: [], postIds: [], postTokens: [], postTypes: [], typeId: 0 };
   }
   processList(list: Encoding[], add: boolean): Encoding[] {
     if (!add) return list;

@@ -4,6 +4,7 @@ import { type Decoder, parseDecoder } from './decoders.js';
 import {
   type Direction,
   type Encoding,
+  EncodingBuilder,
   type PaddingParams,
   type TruncationParams,
   type TruncationStrategy,
@@ -11,11 +12,15 @@ import {
   truncatePair,
 } from './encoding.js';
 import { JsonReader, TokenizerError, joinPath, typeName } from './errors.js';
+import { BertFastPath } from './fastbert.js';
 import { type Model, TokenSink, parseModel } from './models.js';
-import type { NormalizedString } from './normalized.js';
+import { NormalizedString } from './normalized.js';
 import { type Normalizer, parseNormalizer } from './normalizers.js';
 import { type PreTokenizer, forEachSplit, parsePreTokenizer } from './pretokenizers.js';
-import { type PostProcessor, parsePostProcessor, postProcess } from './processors.js';
+import { type PostProcessor, type SingleLayout, parsePostProcessor, postProcess } from './processors.js';
+
+/** No post-processor: the sequence alone, type id 0. */
+const NO_LAYOUT: SingleLayout = { preIds: [], preTokens: [], preTypes: [], postIds: [], postTokens: [], postTypes: [], typeId: 0 };
 
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (default true). */
@@ -104,6 +109,14 @@ export class Tokenizer {
   modelMaxLength?: number;
   /** The tokenizer_config.json this tokenizer was loaded with, if any. */
   config?: Record<string, unknown>;
+  /**
+   * Whether encode may use its fused paths (BERT's normalizer, pre-tokenizer and WordPiece in one
+   * scan; a single sequence's post-processing written in place). They give exactly what the
+   * general code gives; false forces the general code (for tests).
+   */
+  useFastPaths = true;
+  private fastKey: [Normalizer | null, PreTokenizer | null, Model] | null = null;
+  private fast: BertFastPath | null = null;
   private padding: PaddingParams | null = null;
   private truncation: TruncationParams | null = null;
 
@@ -238,6 +251,12 @@ export class Tokenizer {
   }
 
   private encodeRaw(text: string, pair: string | null, add: boolean): Encoding {
+    if (pair === null && this.truncation === null && this.useFastPaths) {
+      // One sequence, nothing to truncate, and a post-processor that only surrounds it with
+      // special tokens: the final arrays are written directly (what postProcess would build).
+      const layout = this.postProcessor ? (this.postProcessor.singleLayout?.(add) ?? null) : NO_LAYOUT;
+      if (layout) return this.encodeLaidOut(text, layout);
+    }
     const a = this.encodeSingle(text, 0);
     const b = pair !== null ? this.encodeSingle(pair, 1) : null;
     if (this.truncation) {
@@ -248,57 +267,148 @@ export class Tokenizer {
     return postProcess(this.postProcessor, a, b, add);
   }
 
+  /** encodeSingle + postProcess for one sequence whose post-processing is a SingleLayout. */
+  private encodeLaidOut(text: string, l: SingleLayout): Encoding {
+    const out = new EncodingBuilder();
+    const pre = l.preIds.length;
+    for (let k = 0; k < pre; k++) {
+      out.ids.push(l.preIds[k]!);
+      out.tokens.push(l.preTokens[k]!);
+      out.offsets.push([0, 0]);
+      out.wordIds.push(null);
+    }
+    this.encodeInto(text, out);
+    const end = out.ids.length;
+    const post = l.postIds.length;
+    for (let k = 0; k < post; k++) {
+      out.ids.push(l.postIds[k]!);
+      out.tokens.push(l.postTokens[k]!);
+      out.offsets.push([0, 0]);
+      out.wordIds.push(null);
+    }
+    const n = out.ids.length;
+    const typeIds = new Array<number>(n).fill(l.typeId);
+    const specialTokensMask = new Array<number>(n).fill(0);
+    const sequenceIds = new Array<number | null>(n).fill(0);
+    for (let k = 0; k < pre; k++) {
+      typeIds[k] = l.preTypes[k]!;
+      specialTokensMask[k] = 1;
+      sequenceIds[k] = null;
+    }
+    for (let k = 0; k < post; k++) {
+      typeIds[end + k] = l.postTypes[k]!;
+      specialTokensMask[end + k] = 1;
+      sequenceIds[end + k] = null;
+    }
+    return {
+      ids: out.ids,
+      tokens: out.tokens,
+      offsets: out.offsets,
+      typeIds,
+      attentionMask: new Array<number>(n).fill(1),
+      specialTokensMask,
+      overflowing: [],
+      wordIds: out.wordIds,
+      sequenceIds,
+    };
+  }
+
   /** Added tokens, normalizer, pre-tokenizer and model on one text. */
   private encodeSingle(text: string, typeId: number): Encoding {
-    const pieces: Piece[] = [];
-    this.added.extract(text, this.normalizer, pieces);
-    const model = this.model;
-    const sink = new TokenSink();
-    const offsets: [number, number][] = [];
-    const wordIds: number[] = [];
-    let word = 0;
-    for (const piece of pieces) {
-      if (piece.id >= 0) {
-        sink.push(piece.id, this.added.byId.get(piece.id)!.content, 0, 0);
-        offsets.push([piece.ns.origStart, piece.ns.origEnd]);
-        wordIds.push(word++);
-        continue;
-      }
-      const each = (sp: NormalizedString): void => {
-        if (model.encodeWord) {
-          // The model's (cached) result, read in place.
-          const c = model.encodeWord(sp.s);
-          for (let k = 0; k < c.ids.length; k++) {
-            sink.ids.push(c.ids[k]!);
-            sink.tokens.push(c.tokens[k]!);
-            offsets.push(sp.originalRange(c.starts[k]!, c.ends[k]!));
-            wordIds.push(word);
-          }
-        } else {
-          const from = sink.ids.length;
-          model.tokenize(sp.s, sink);
-          for (let k = from; k < sink.ids.length; k++) {
-            offsets.push(sp.originalRange(sink.starts[k]!, sink.ends[k]!));
-            wordIds.push(word);
-          }
-        }
-        word++;
-      };
-      // Word by word as the pre-tokenizer finds them (no list of every word of a long text).
-      if (this.preTokenizer) forEachSplit(this.preTokenizer, piece.ns, each);
-      else each(piece.ns);
-    }
-    const n = sink.ids.length;
+    const out = new EncodingBuilder();
+    this.encodeInto(text, out);
+    const n = out.ids.length;
     return {
-      ids: sink.ids,
-      tokens: sink.tokens,
-      offsets,
+      ids: out.ids,
+      tokens: out.tokens,
+      offsets: out.offsets,
       typeIds: new Array<number>(n).fill(typeId),
       attentionMask: new Array<number>(n).fill(1),
       specialTokensMask: new Array<number>(n).fill(0),
       overflowing: [],
-      wordIds,
+      wordIds: out.wordIds,
     };
+  }
+
+  /** The fused BERT path for the current pipeline, or null (rebuilt when a stage is replaced). */
+  private bertFast(): BertFastPath | null {
+    if (!this.useFastPaths) return null;
+    const key = this.fastKey;
+    if (!key || key[0] !== this.normalizer || key[1] !== this.preTokenizer || key[2] !== this.model) {
+      this.fastKey = [this.normalizer, this.preTokenizer, this.model];
+      this.fast = BertFastPath.for(this.normalizer, this.preTokenizer, this.model);
+    }
+    return this.fast;
+  }
+
+  /** Append the tokens of `text` (added tokens, normalizer, pre-tokenizer, model) to `out`. */
+  private encodeInto(text: string, out: EncodingBuilder): void {
+    const fast = this.added.hasNormalized ? null : this.bertFast();
+    if (fast) {
+      // Raw added tokens split the text; each stretch between them goes through the fused path,
+      // which hands what it cannot do itself back to encodeRange.
+      const ms = this.added.rawMatches(text);
+      const general = (a: number, b: number): void => this.encodeRange(text, a, b, out);
+      let prev = 0;
+      for (let i = 0; i < ms.length; i += 3) {
+        if (ms[i]! > prev) fast.encode(text, prev, ms[i]!, out, general);
+        this.pushAdded(NormalizedString.from(text).slice(ms[i]!, ms[i + 1]!), ms[i + 2]!, out);
+        prev = ms[i + 1]!;
+      }
+      if (prev < text.length) fast.encode(text, prev, text.length, out, general);
+      return;
+    }
+    const pieces: Piece[] = [];
+    this.added.extract(text, this.normalizer, pieces);
+    for (const piece of pieces) {
+      if (piece.id >= 0) this.pushAdded(piece.ns, piece.id, out);
+      else this.encodePiece(piece.ns, out);
+    }
+  }
+
+  private pushAdded(ns: NormalizedString, id: number, out: EncodingBuilder): void {
+    out.ids.push(id);
+    out.tokens.push(this.added.byId.get(id)!.content);
+    out.offsets.push([ns.origStart, ns.origEnd]);
+    out.wordIds.push(out.word++);
+  }
+
+  /** The general path on text[a, b) (a stretch without added tokens): normalize, then encodePiece. */
+  private encodeRange(text: string, a: number, b: number, out: EncodingBuilder): void {
+    const ns = NormalizedString.from(text).slice(a, b).clone();
+    if (this.normalizer) this.normalizer.normalize(ns);
+    if (ns.s.length > 0) this.encodePiece(ns, out);
+  }
+
+  /** Pre-tokenize a normalized piece and run the model on each split. */
+  private encodePiece(ns: NormalizedString, out: EncodingBuilder): void {
+    const model = this.model;
+    const each = (sp: NormalizedString): void => {
+      const word = out.word;
+      if (model.encodeWord) {
+        // The model's (cached) result, read in place.
+        const c = model.encodeWord(sp.s);
+        for (let k = 0; k < c.ids.length; k++) {
+          out.ids.push(c.ids[k]!);
+          out.tokens.push(c.tokens[k]!);
+          out.offsets.push(sp.originalRange(c.starts[k]!, c.ends[k]!));
+          out.wordIds.push(word);
+        }
+      } else {
+        const sink = new TokenSink();
+        model.tokenize(sp.s, sink);
+        for (let k = 0; k < sink.ids.length; k++) {
+          out.ids.push(sink.ids[k]!);
+          out.tokens.push(sink.tokens[k]!);
+          out.offsets.push(sp.originalRange(sink.starts[k]!, sink.ends[k]!));
+          out.wordIds.push(word);
+        }
+      }
+      out.word = word + 1;
+    };
+    // Word by word as the pre-tokenizer finds them (no list of every word of a long text).
+    if (this.preTokenizer) forEachSplit(this.preTokenizer, ns, each);
+    else each(ns);
   }
 
   // ---------------------------------------------------------------------------------------------

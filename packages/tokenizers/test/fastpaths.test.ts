@@ -13,41 +13,7 @@ import { GPT2_REGEX } from '../src/bytelevel.js';
 import { NormalizedString, Ops, charMatches } from '../src/normalized.js';
 import { gpt2Matches } from '../src/pretokenizers.js';
 import { fixturesRoot } from './fixtures.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ATOMS = [
-  'the', 'Whale', ' ', '  ', '   ', '\n', '\t', '\r\n', "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'x", "'", '"', '—', 'é',
-  'e\u0301', 'ß', 'İ', 'Σ', 'ΑΣ', '中文', '😀', '👨‍👩‍👧', '\u{1D400}', '\u{1D7CE}', '\ud800', '\udc00', '\u00a0', '\u3000', '\u0085',
-  '123', '½', '٣', '...', '!?', 'Ġ', '▁', 'x'.repeat(40),
-];
-
-function randomStrings(seed: number, count: number): string[] {
-  const rnd = prng(seed);
-  const out: string[] = [];
-  for (let n = 0; n < count; n++) {
-    let s = '';
-    const len = Math.floor(rnd() * 20);
-    for (let i = 0; i < len; i++) {
-      const r = rnd();
-      if (r < 0.6) s += ATOMS[Math.floor(rnd() * ATOMS.length)];
-      else if (r < 0.85) s += String.fromCharCode(32 + Math.floor(rnd() * 95));
-      else if (r < 0.97) s += String.fromCodePoint(Math.floor(rnd() * 0x3000));
-      else s += String.fromCodePoint(Math.floor(rnd() * 0x10ffff));
-    }
-    out.push(s);
-  }
-  return out;
-}
+import { prng, randomStrings } from './random.js';
 
 const STRINGS = randomStrings(0x5eed, 3000);
 
@@ -204,3 +170,4 @@ describe('word caches', () => {
     }
   });
 });
+
