@@ -3,6 +3,9 @@
  * from the templates in templates.ts, on a GpuContext (pool, lazy submission, arena).
  */
 import {
+  contiguousStrides,
+  isContiguous as isContiguousShape,
+  numelOf,
   philoxNormal,
   philoxUniform,
   roundBFloat16,
@@ -86,31 +89,9 @@ function gb(b: BackendBuffer, op: string): GpuBuffer {
   return b;
 }
 
-function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
-}
-
 /** Row-major contiguous from its offset (size-1 dims ignored). */
 export function isContiguous(v: Pick<View, 'shape' | 'strides'>): boolean {
-  let expect = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const s = v.shape[d]!;
-    if (s !== 1 && v.strides[d] !== expect) return false;
-    expect *= s;
-  }
-  return true;
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = s;
-    s *= shape[i]!;
-  }
-  return st;
+  return isContiguousShape(v.shape, v.strides);
 }
 
 /** Workgroup counts for n invocations (or workgroups when wg = 1), spread over x and y. */
@@ -352,12 +333,8 @@ export class WebGPUBackend implements Backend {
     else this.run(key, () => reduceShader(op, x.dtype, outDtype, false), m, bindings, outN);
   }
   cumsum(x: View, dim: number, out: BackendBuffer): void {
-    const n = numelOf(x.shape);
-    if (n === 0) return;
-    const size = x.shape[dim]!;
-    const inner = numelOf(x.shape.slice(dim + 1));
-    const lines = n / size;
-    const m = new Meta().i(lines, size, inner, x.shape.length, ...x.shape, x.offset, ...x.strides);
+    const { m, lines } = Meta.lines(x, dim);
+    if (lines === 0) return;
     this.run(`cumsum|${x.dtype}`, () => cumsumShader(x.dtype), m, [{ buf: gb(x.buf, 'cumsum') }, { buf: gb(out, 'cumsum'), write: true }], lines);
   }
   matmul(a: View, b: View, out: BackendBuffer): void {

@@ -14,6 +14,7 @@
  *   into one host buffer; at flush it is copied into a GPU buffer with one writeBuffer, ahead of
  *   the batch that binds it (queue order makes the reuse safe).
  */
+import { numelOf, type View } from '@tensile/core';
 import type {} from './gpu-types.js';
 import { INDEX_ERROR_OPS } from './templates.js';
 import { withHalfStorage } from './wgsl.js';
@@ -378,6 +379,16 @@ export class Meta {
     this.floats.push(this.v.length);
     this.v.push(x);
     return this;
+  }
+  /**
+   * The meta of a kernel over the lines along `dim` of a strided view (cumsum, softmax): [lines,
+   * size, inner, rank, shape, offset, strides], with the line count (0 when the view is empty).
+   */
+  static lines(x: View, dim: number): { m: Meta; lines: number } {
+    const size = x.shape[dim]!;
+    const lines = size === 0 ? 0 : numelOf(x.shape) / size;
+    const inner = numelOf(x.shape.slice(dim + 1));
+    return { m: new Meta().i(lines, size, inner, x.shape.length, ...x.shape, x.offset, ...x.strides), lines };
   }
   /** Write into the context's arena; returns the slot. */
   commit(ctx: GpuContext): { at: number; bytes: number } {

@@ -6,12 +6,12 @@
  * with each row's lse; backward in two passes, float32). Templates take the dtype as a parameter like the
  * primitives' (templates.ts). matmul is a primitive (templates.ts: matmulShader).
  */
-import type { BackendBuffer, Conv2dParams, DType, FusedOptimizerEntry, Overrides, Pool2dParams, View } from '@tensile/core';
+import { contiguousStrides, numelOf, sameShape, type BackendBuffer, type Conv2dParams, type DType, type FusedOptimizerEntry, type Overrides, type Pool2dParams, type View } from '@tensile/core';
 import type { WebGPUBackend } from './backend.js';
 import { GpuBuffer, Meta, type Binding } from './context.js';
 import { BINARY_HELPERS } from './ops.js';
-import { ERR_DECL, WG } from './templates.js';
-import { computeType, decl, load, OFFSET_FN, PRELUDE, store } from './wgsl.js';
+import { declare, ERR_DECL, loadIndex, main1d, MAIN_1D, WG, type BindingDecl } from './templates.js';
+import { computeType, load, OFFSET_FN, PRELUDE, store } from './wgsl.js';
 
 const HEAD = PRELUDE + BINARY_HELPERS;
 const RW = 64;
@@ -19,12 +19,6 @@ const RW = 64;
 function gb(b: BackendBuffer): GpuBuffer {
   if (!(b instanceof GpuBuffer) || b.freed) throw new Error('webgpu: a fused kernel got a freed or foreign buffer');
   return b;
-}
-
-function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const s of shape) n *= s;
-  return n;
 }
 
 /** Workgroup tree reduction helpers over `RW` lanes (sum and max). */
@@ -53,7 +47,6 @@ fn tree_max(v: f32, lid: u32) -> f32 {
   return r;
 }`;
 
-const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
 const ROW_MAIN = `@compute @workgroup_size(${RW}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u)`;
 
 /**
@@ -63,9 +56,7 @@ const ROW_MAIN = `@compute @workgroup_size(${RW}) fn main(@builtin(workgroup_id)
 function softmaxShader(dtype: DType, log: boolean): string {
   const x = (p: string) => load('xb', dtype, `view_off((outer * size + ${p}) * inner + inn, rank, 4, 4 + rank)`);
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'xb', dtype, 'read')}
-${decl(2, 'outb', dtype, 'read_write')}
+${declare([['xb', dtype, 'read'], ['outb', dtype, 'read_write']])}
 ${OFFSET_FN}${TREE}
 ${ROW_MAIN} {
   let l = wid.x + wid.y * nwg.x;
@@ -98,11 +89,7 @@ ${ROW_MAIN} {
 function layerNormShader(dtype: DType): string {
   const xl = (p: string) => `f32(${load('xb', dtype, `view_off(row * size + ${p}, rank, 6, 6 + rank)`)})`;
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'xb', dtype, 'read')}
-${decl(2, 'wb', dtype, 'read')}
-${decl(3, 'bb', dtype, 'read')}
-${decl(4, 'outb', dtype, 'read_write')}
+${declare([['xb', dtype, 'read'], ['wb', dtype, 'read'], ['bb', dtype, 'read'], ['outb', dtype, 'read_write']])}
 ${OFFSET_FN}${TREE}
 ${ROW_MAIN} {
   let row = wid.x + wid.y * nwg.x;
@@ -132,22 +119,15 @@ ${ROW_MAIN} {
  */
 function embeddingShader(dtype: DType, index: DType): string {
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'wb', dtype, 'read')}
-${decl(2, 'ib', index, 'read')}
-${decl(3, 'outb', dtype, 'read_write')}
+${declare([['wb', dtype, 'read'], ['ib', index, 'read'], ['outb', dtype, 'read_write']])}
 ${ERR_DECL(4)}
 ${OFFSET_FN}
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= u32(prm[0])) { return; }
+${main1d()}
   let dim = u32(prm[1]);
   let rank = prm[2];
   let r = i / dim;
   let c = i % dim;
-  var k = ${load('ib', index, 'view_off(r, rank, 4, 4 + rank)')};
-  if (k < 0) { k = k + prm[3]; }
-  if (k < 0 || k >= prm[3]) { atomicOr(&errf[0], 4u); k = clamp(k, 0, prm[3] - 1); }
+  ${loadIndex(index, 'view_off(r, rank, 4, 4 + rank)', 'prm[3]', 4, 'k = clamp(k, 0, prm[3] - 1);')}
   let w = 5 + 2 * rank;
   ${store('outb', dtype, 'i32(i)', load('wb', dtype, 'prm[w] + k * prm[w + 1] + i32(c) * prm[w + 2]'))}
 }`;
@@ -161,12 +141,7 @@ function crossEntropyRowsShader(dtype: DType, tdt: DType): string {
   const xl = (c: string) => `f32(${load('xb', dtype, `prm[5] + i32(r) * prm[6] + i32(${c}) * prm[7]`)})`;
   const wl = (c: string) => `select(1.0, f32(${load('wb', dtype, `prm[10] + i32(${c}) * prm[11]`)}), prm[2] != 0)`;
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'xb', dtype, 'read')}
-${decl(2, 'tb', tdt, 'read')}
-${decl(3, 'wb', dtype, 'read')}
-${decl(4, 'lossb', 'float32', 'read_write')}
-${decl(5, 'wtb', 'float32', 'read_write')}
+${declare([['xb', dtype, 'read'], ['tb', tdt, 'read'], ['wb', dtype, 'read'], ['lossb', 'float32', 'read_write'], ['wtb', 'float32', 'read_write']])}
 ${TREE}
 ${ROW_MAIN} {
   let r = wid.x + wid.y * nwg.x;
@@ -209,10 +184,7 @@ ${ROW_MAIN} {
 /** Sum (or weighted mean) of N row losses into out[0]. Meta: [N, mean]. */
 function sumRowsShader(dtype: DType): string {
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'lossb', 'float32', 'read')}
-${decl(2, 'wtb', 'float32', 'read')}
-${decl(3, 'outb', dtype, 'read_write')}
+${declare([['lossb', 'float32', 'read'], ['wtb', 'float32', 'read'], ['outb', dtype, 'read_write']])}
 ${TREE}
 ${ROW_MAIN} {
   let n = u32(prm[0]);
@@ -232,12 +204,8 @@ ${ROW_MAIN} {
 /** Copy N floats into an output of dtype (crossEntropy 'none'). Meta: [N]. */
 function castRowsShader(dtype: DType): string {
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'lossb', 'float32', 'read')}
-${decl(2, 'outb', dtype, 'read_write')}
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= u32(prm[0])) { return; }
+${declare([['lossb', 'float32', 'read'], ['outb', dtype, 'read_write']])}
+${main1d()}
   ${store('outb', dtype, 'i32(i)', 'lossb[i]')}
 }`;
 }
@@ -252,15 +220,64 @@ function convGeom(p: Conv2dParams): number[] {
   return [p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], p.groups, p.outSize[0], p.outSize[1]];
 }
 
-const CONV_HEAD = (dtype: DType, bindings: [string, DType, 'read' | 'read_write'][]) => `${HEAD}
-${decl(0, 'prm', 'meta')}
-${bindings.map(([n, d, a], k) => decl(k + 1, n, d, a)).join('\n')}
+/**
+ * Opens an NCHW kernel (conv, pooling): `bindings` from 1, `at4(base, a, b, c, d)` (the element
+ * offset in a 4-D view whose offset and strides are prm[base..base + 4]) and `i` (i32), one
+ * invocation per element, past prm[0] returns.
+ */
+function nchwHead(bindings: readonly BindingDecl[]): string {
+  return `${HEAD}
+${declare(bindings)}
 fn at4(base: i32, a: i32, b: i32, c: i32, d: i32) -> i32 {
   return prm[base] + a * prm[base + 1] + b * prm[base + 2] + c * prm[base + 3] + d * prm[base + 4];
 }
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
-  if (i >= prm[0]) { return; }
+${MAIN_1D} {
+  let i = i32(gid.x + gid.y * nwg.x * ${WG}u);
+  if (i >= prm[0]) { return; }`;
+}
+
+/**
+ * Loops over the (output pixel, kernel tap) pairs whose input pixel ih = oh * sh - ph + a * dh,
+ * iw = ow * sw - pw + b * dw lies inside the image, running `body`: over the taps (a, b) of the
+ * output (oh, ow) ('taps': forward) or over the outputs (oh, ow) of the tap (a, b) ('outputs':
+ * weight gradient). Undilated (tap step 1) for avg pooling, which has no dilation.
+ */
+function inputWindow(over: 'taps' | 'outputs', body: string, dilated = true): string {
+  const [h, w, hn, wn] = over === 'taps' ? ['a', 'b', 'KH', 'KW'] : ['oh', 'ow', 'OH', 'OW'];
+  const dh = dilated ? ' * dh' : '', dw = dilated ? ' * dw' : '';
+  return `for (var ${h} = 0; ${h} < ${hn}; ${h} = ${h} + 1) {
+    let ih = oh * sh - ph + a${dh};
+    if (ih < 0 || ih >= H) { continue; }
+    for (var ${w} = 0; ${w} < ${wn}; ${w} = ${w} + 1) {
+      let iw = ow * sw - pw + b${dw};
+      if (iw < 0 || iw >= W) { continue; }
+      ${body}
+    }
+  }`;
+}
+
+/**
+ * The transpose of inputWindow (input gradients): the taps (a, b) of the input pixel (h, w) and
+ * the output (oh, ow) each one reaches, skipping taps that fall between strides or outside.
+ */
+function outputWindow(body: string, dilated = true): string {
+  const dh = dilated ? ' * dh' : '', dw = dilated ? ' * dw' : '';
+  return `for (var a = 0; a < KH; a = a + 1) {
+    let th = h + ph - a${dh};
+    if (th < 0 || th % sh != 0) { continue; }
+    let oh = th / sh;
+    if (oh >= OH) { continue; }
+    for (var b = 0; b < KW; b = b + 1) {
+      let tw = w + pw - b${dw};
+      if (tw < 0 || tw % sw != 0) { continue; }
+      let ow = tw / sw;
+      if (ow >= OW) { continue; }
+      ${body}
+    }
+  }`;
+}
+
+const CONV_HEAD = (bindings: readonly BindingDecl[]) => `${nchwHead(bindings)}
   // [numel, N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, groups, OH, OW, views...]
   let N = prm[1]; let C = prm[2]; let H = prm[3]; let W = prm[4]; let O = prm[5]; let KH = prm[6]; let KW = prm[7];
   let sh = prm[8]; let sw = prm[9]; let ph = prm[10]; let pw = prm[11]; let dh = prm[12]; let dw = prm[13];
@@ -270,20 +287,12 @@ fn at4(base: i32, a: i32, b: i32, c: i32, d: i32) -> i32 {
 
 /** conv2d forward, one invocation per output [n, o, oh, ow]. Views at 17 (x), 22 (w), 27 (bias), flag at 32. */
 function conv2dShader(dtype: DType): string {
-  return `${CONV_HEAD(dtype, [['xb', dtype, 'read'], ['wb', dtype, 'read'], ['bb', dtype, 'read'], ['outb', dtype, 'read_write']])}
+  return `${CONV_HEAD([['xb', dtype, 'read'], ['wb', dtype, 'read'], ['bb', dtype, 'read'], ['outb', dtype, 'read_write']])}
   let ow = i % OW; let oh = (i / OW) % OH; let o = (i / (OW * OH)) % O; let n = i / (OW * OH * O);
   let g = o / Og;
   if (prm[32] != 0) { acc = f32(${load('bb', dtype, 'prm[27] + o * prm[28]')}); }
   for (var c = 0; c < Cg; c = c + 1) {
-    for (var a = 0; a < KH; a = a + 1) {
-      let ih = oh * sh - ph + a * dh;
-      if (ih < 0 || ih >= H) { continue; }
-      for (var b = 0; b < KW; b = b + 1) {
-        let iw = ow * sw - pw + b * dw;
-        if (iw < 0 || iw >= W) { continue; }
-        acc = acc + f32(${load('xb', dtype, 'at4(17, n, g * Cg + c, ih, iw)')}) * f32(${load('wb', dtype, 'at4(22, o, c, a, b)')});
-      }
-    }
+    ${inputWindow('taps', `acc = acc + f32(${load('xb', dtype, 'at4(17, n, g * Cg + c, ih, iw)')}) * f32(${load('wb', dtype, 'at4(22, o, c, a, b)')});`)}
   }
   ${store('outb', dtype, 'i', 'acc')}
 }`;
@@ -291,24 +300,12 @@ function conv2dShader(dtype: DType): string {
 
 /** Gradient of the input, one invocation per [n, c, h, w]. Views at 17 (grad), 22 (w). */
 function conv2dBackInputShader(dtype: DType): string {
-  return `${CONV_HEAD(dtype, [['gb_', dtype, 'read'], ['wb', dtype, 'read'], ['outb', dtype, 'read_write']])}
+  return `${CONV_HEAD([['gb_', dtype, 'read'], ['wb', dtype, 'read'], ['outb', dtype, 'read_write']])}
   let w = i % W; let h = (i / W) % H; let c = (i / (W * H)) % C; let n = i / (W * H * C);
   let g = c / Cg; let cl = c % Cg;
   for (var ol = 0; ol < Og; ol = ol + 1) {
     let o = g * Og + ol;
-    for (var a = 0; a < KH; a = a + 1) {
-      let th = h + ph - a * dh;
-      if (th < 0 || th % sh != 0) { continue; }
-      let oh = th / sh;
-      if (oh >= OH) { continue; }
-      for (var b = 0; b < KW; b = b + 1) {
-        let tw = w + pw - b * dw;
-        if (tw < 0 || tw % sw != 0) { continue; }
-        let ow = tw / sw;
-        if (ow >= OW) { continue; }
-        acc = acc + f32(${load('gb_', dtype, 'at4(17, n, o, oh, ow)')}) * f32(${load('wb', dtype, 'at4(22, o, cl, a, b)')});
-      }
-    }
+    ${outputWindow(`acc = acc + f32(${load('gb_', dtype, 'at4(17, n, o, oh, ow)')}) * f32(${load('wb', dtype, 'at4(22, o, cl, a, b)')});`)}
   }
   ${store('outb', dtype, 'i', 'acc')}
 }`;
@@ -316,19 +313,11 @@ function conv2dBackInputShader(dtype: DType): string {
 
 /** Gradient of the weight, one invocation per [o, c, a, b]. Views at 17 (grad), 22 (x). */
 function conv2dBackWeightShader(dtype: DType): string {
-  return `${CONV_HEAD(dtype, [['gb_', dtype, 'read'], ['xb', dtype, 'read'], ['outb', dtype, 'read_write']])}
+  return `${CONV_HEAD([['gb_', dtype, 'read'], ['xb', dtype, 'read'], ['outb', dtype, 'read_write']])}
   let b = i % KW; let a = (i / KW) % KH; let c = (i / (KW * KH)) % Cg; let o = i / (KW * KH * Cg);
   let g = o / Og;
   for (var n = 0; n < N; n = n + 1) {
-    for (var oh = 0; oh < OH; oh = oh + 1) {
-      let ih = oh * sh - ph + a * dh;
-      if (ih < 0 || ih >= H) { continue; }
-      for (var ow = 0; ow < OW; ow = ow + 1) {
-        let iw = ow * sw - pw + b * dw;
-        if (iw < 0 || iw >= W) { continue; }
-        acc = acc + f32(${load('gb_', dtype, 'at4(17, n, o, oh, ow)')}) * f32(${load('xb', dtype, 'at4(22, n, g * Cg + c, ih, iw)')});
-      }
-    }
+    ${inputWindow('outputs', `acc = acc + f32(${load('gb_', dtype, 'at4(17, n, o, oh, ow)')}) * f32(${load('xb', dtype, 'at4(22, n, g * Cg + c, ih, iw)')});`)}
   }
   ${store('outb', dtype, 'i', 'acc')}
 }`;
@@ -336,7 +325,7 @@ function conv2dBackWeightShader(dtype: DType): string {
 
 /** Bias gradient, one invocation per o: sum of grad over n, oh, ow. View at 17 (grad). */
 function conv2dBackBiasShader(dtype: DType): string {
-  return `${CONV_HEAD(dtype, [['gb_', dtype, 'read'], ['outb', dtype, 'read_write']])}
+  return `${CONV_HEAD([['gb_', dtype, 'read'], ['outb', dtype, 'read_write']])}
   for (var n = 0; n < N; n = n + 1) {
     for (var oh = 0; oh < OH; oh = oh + 1) {
       for (var ow = 0; ow < OW; ow = ow + 1) { acc = acc + f32(${load('gb_', dtype, 'at4(17, n, i, oh, ow)')}); }
@@ -346,39 +335,26 @@ function conv2dBackBiasShader(dtype: DType): string {
 }`;
 }
 
+/** Splits i into n, c and the pixel (h, w) of an [N, C, H, W] tensor (row, column and size names given). */
+const nchwPixel = (h: string, w: string, H: string, W: string) => `let ${w} = i % ${W}; let ${h} = (i / ${W}) % ${H}; let nc = i / (${W} * ${H});
+  let c = nc % C; let n = nc / C;`;
+
 /**
  * Pooling, one invocation per output [n, c, oh, ow] (or per input element for backward).
  * Meta: [numel, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, countIncludePad, divisor, view at 17].
  */
-const POOL_HEAD = (bindings: [string, DType, 'read' | 'read_write'][]) => `${HEAD}
-${decl(0, 'prm', 'meta')}
-${bindings.map(([n, d, a], k) => decl(k + 1, n, d, a)).join('\n')}
-fn at4(base: i32, a: i32, b: i32, c: i32, d: i32) -> i32 {
-  return prm[base] + a * prm[base + 1] + b * prm[base + 2] + c * prm[base + 3] + d * prm[base + 4];
-}
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = i32(gid.x + gid.y * nwg.x * 256u);
-  if (i >= prm[0]) { return; }
+const POOL_HEAD = (bindings: readonly BindingDecl[]) => `${nchwHead(bindings)}
   let C = prm[2]; let H = prm[3]; let W = prm[4]; let KH = prm[5]; let KW = prm[6];
   let sh = prm[7]; let sw = prm[8]; let ph = prm[9]; let pw = prm[10]; let dh = prm[11]; let dw = prm[12];
   let OH = prm[13]; let OW = prm[14];`;
 
 function maxPoolShader(dtype: DType): string {
   return `${POOL_HEAD([['xb', dtype, 'read'], ['vb', dtype, 'read_write'], ['ib', 'int64', 'read_write']])}
-  let ow = i % OW; let oh = (i / OW) % OH; let nc = i / (OW * OH);
-  let c = nc % C; let n = nc / C;
+  ${nchwPixel('oh', 'ow', 'OH', 'OW')}
   var best = -inf_f32();
   var bi = -1;
-  for (var a = 0; a < KH; a = a + 1) {
-    let ih = oh * sh - ph + a * dh;
-    if (ih < 0 || ih >= H) { continue; }
-    for (var b = 0; b < KW; b = b + 1) {
-      let iw = ow * sw - pw + b * dw;
-      if (iw < 0 || iw >= W) { continue; }
-      let v = f32(${load('xb', dtype, 'at4(17, n, c, ih, iw)')});
-      if (bi < 0 || (!is_nan(best) && (is_nan(v) || v > best))) { best = v; bi = ih * W + iw; }
-    }
-  }
+  ${inputWindow('taps', `let v = f32(${load('xb', dtype, 'at4(17, n, c, ih, iw)')});
+      if (bi < 0 || (!is_nan(best) && (is_nan(v) || v > best))) { best = v; bi = ih * W + iw; }`)}
   ${store('vb', dtype, 'i', 'best')}
   ${store('ib', 'int64', 'i', 'bi')}
 }`;
@@ -387,8 +363,7 @@ function maxPoolShader(dtype: DType): string {
 /** max-pool backward: one invocation per input element, summing the grads whose index points at it. grad at 17, indices at 22. */
 function maxPoolBackShader(dtype: DType): string {
   return `${POOL_HEAD([['gb_', dtype, 'read'], ['ib', 'int64', 'read'], ['outb', dtype, 'read_write']])}
-  let w = i % W; let h = (i / W) % H; let nc = i / (W * H);
-  let c = nc % C; let n = nc / C;
+  ${nchwPixel('h', 'w', 'H', 'W')}
   let me = h * W + w;
   var acc = 0.0;
   for (var oh = 0; oh < OH; oh = oh + 1) {
@@ -412,40 +387,18 @@ fn avg_div(oh: i32, ow: i32, H: i32, W: i32, KH: i32, KW: i32, sh: i32, sw: i32,
 
 function avgPoolShader(dtype: DType): string {
   return `${AVG_DIV}${POOL_HEAD([['xb', dtype, 'read'], ['outb', dtype, 'read_write']])}
-  let ow = i % OW; let oh = (i / OW) % OH; let nc = i / (OW * OH);
-  let c = nc % C; let n = nc / C;
+  ${nchwPixel('oh', 'ow', 'OH', 'OW')}
   var acc = 0.0;
-  for (var a = 0; a < KH; a = a + 1) {
-    let ih = oh * sh - ph + a;
-    if (ih < 0 || ih >= H) { continue; }
-    for (var b = 0; b < KW; b = b + 1) {
-      let iw = ow * sw - pw + b;
-      if (iw < 0 || iw >= W) { continue; }
-      acc = acc + f32(${load('xb', dtype, 'at4(17, n, c, ih, iw)')});
-    }
-  }
+  ${inputWindow('taps', `acc = acc + f32(${load('xb', dtype, 'at4(17, n, c, ih, iw)')});`, false)}
   ${store('outb', dtype, 'i', 'acc / avg_div(oh, ow, H, W, KH, KW, sh, sw, ph, pw)')}
 }`;
 }
 
 function avgPoolBackShader(dtype: DType): string {
   return `${AVG_DIV}${POOL_HEAD([['gb_', dtype, 'read'], ['outb', dtype, 'read_write']])}
-  let w = i % W; let h = (i / W) % H; let nc = i / (W * H);
-  let c = nc % C; let n = nc / C;
+  ${nchwPixel('h', 'w', 'H', 'W')}
   var acc = 0.0;
-  for (var a = 0; a < KH; a = a + 1) {
-    let th = h + ph - a;
-    if (th < 0 || th % sh != 0) { continue; }
-    let oh = th / sh;
-    if (oh >= OH) { continue; }
-    for (var b = 0; b < KW; b = b + 1) {
-      let tw = w + pw - b;
-      if (tw < 0 || tw % sw != 0) { continue; }
-      let ow = tw / sw;
-      if (ow >= OW) { continue; }
-      acc = acc + f32(${load('gb_', dtype, 'at4(17, n, c, oh, ow)')}) / avg_div(oh, ow, H, W, KH, KW, sh, sw, ph, pw);
-    }
-  }
+  ${outputWindow(`acc = acc + f32(${load('gb_', dtype, 'at4(17, n, c, oh, ow)')}) / avg_div(oh, ow, H, W, KH, KW, sh, sw, ph, pw);`, false)}
   ${store('outb', dtype, 'i', 'acc')}
 }`;
 }
@@ -456,52 +409,71 @@ function poolMeta(numel: number, N: number, C: number, H: number, W: number, p: 
 }
 
 /**
+ * `fn boff(b, which)`: the offset of batch b (flat) in attention operand `which` (0 q, 1 k, 2 v,
+ * 3 mask, 4 grad): br = prm[5] batch dims, the batch shape at prm[at], then each operand's strides.
+ */
+const attnBatchOffset = (at: number) => `
+fn boff(b0: u32, which: i32) -> i32 {
+  let br = prm[5];
+  var bi = b0;
+  var o = 0;
+  for (var d = br - 1; d >= 0; d = d - 1) {
+    let sz = u32(prm[${at} + d]);
+    let c = i32(bi % sz);
+    bi = bi / sz;
+    o = o + c * prm[${at} + (1 + which) * br + d];
+  }
+  return o;
+}`;
+
+/** Bindings 1-4 of both row kernels: q, k, v and the mask (float32-typed when absent: the slot stays). */
+const attnInputs = (dtype: DType, mask: DType | null): BindingDecl[] => [['qb', dtype, 'read'], ['kb', dtype, 'read'], ['vb', dtype, 'read'], ['mb', mask ?? 'float32', 'read']];
+
+/**
+ * Opens a one-workgroup-per-query-row attention kernel (meta head as attentionMeta): the row, its
+ * batch b and query i, and where q's row, k, v and the mask's row start in batch b.
+ */
+const ATTN_ROW_MAIN = `${ROW_MAIN} {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u32(prm[0])) { return; }
+  let L = u32(prm[1]); let S = u32(prm[2]); let E = prm[3]; let Ev = prm[4];
+  let scale = bitcast<f32>(prm[8]);
+  let i = row % L;
+  let b = row / L;
+  let qo = prm[9] + boff(b, 0) + i32(i) * prm[10];
+  let ko = prm[12] + boff(b, 1);
+  let vo = prm[15] + boff(b, 2);
+  let mo = prm[18] + boff(b, 3) + i32(i) * prm[19];`;
+
+/** `var sc` = the scaled score of query i against key j, -inf where the mask or causality hides it (a float mask is added). */
+function attnScore(dtype: DType, mask: DType | null): string {
+  const m = load('mb', mask ?? 'float32', 'mo + i32(j) * prm[20]');
+  return `var sc = 0.0;
+    for (var e = 0; e < E; e = e + 1) {
+      sc = sc + f32(${load('qb', dtype, 'qo + e * prm[11]')}) * f32(${load('kb', dtype, 'ko + i32(j) * prm[13] + e * prm[14]')});
+    }
+    sc = sc * scale;
+    ${mask === 'bool' ? `if (${m} == 0) { sc = -inf_f32(); }` : mask ? `sc = sc + f32(${m});` : ''}
+    if (prm[7] != 0 && j > i) { sc = -inf_f32(); }`;
+}
+
+/**
  * Attention forward, one workgroup per query row: scores into a scratch row (global memory),
  * max / sum by tree reduction, then out = softmax(scores) v and (optionally) the row's lse.
  * Meta: [rows, L, S, E, Ev, br, maskKind, causal, scale(f), q(off, sL, sE), k(off, sS, sE),
  * v(off, sS, sE), mask(off, sL, sS), hasLse, batchShape(br), qB, kB, vB, mB (br each)].
  */
 function attentionShader(dtype: DType, mask: DType | null): string {
-  const mk = mask ?? 'float32';
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'qb', dtype, 'read')}
-${decl(2, 'kb', dtype, 'read')}
-${decl(3, 'vb', dtype, 'read')}
-${decl(4, 'mb', mk, 'read')}
-${decl(5, 'outb', dtype, 'read_write')}
-${decl(6, 'tmp', 'float32', 'read_write')}
-${decl(7, 'lseb', dtype, 'read_write')}
-${TREE}
-${ROW_MAIN} {
+${declare([...attnInputs(dtype, mask), ['outb', dtype, 'read_write'], ['tmp', 'float32', 'read_write'], ['lseb', dtype, 'read_write']])}
+${TREE}${attnBatchOffset(22)}
+${ATTN_ROW_MAIN}
   _ = mb[0]; // keep the optional bindings in the layout even when unused
   _ = lseb[0];
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u32(prm[0])) { return; }
-  let L = u32(prm[1]); let S = u32(prm[2]); let E = prm[3]; let Ev = prm[4]; let br = prm[5];
-  let scale = bitcast<f32>(prm[8]);
-  let i = row % L;
-  var bi = row / L;
-  var qo = prm[9] + i32(i) * prm[10]; var ko = prm[12]; var vo = prm[15]; var mo = prm[18] + i32(i) * prm[19];
-  for (var d = br - 1; d >= 0; d = d - 1) {
-    let sz = u32(prm[22 + d]);
-    let c = i32(bi % sz);
-    bi = bi / sz;
-    qo = qo + c * prm[22 + br + d];
-    ko = ko + c * prm[22 + 2 * br + d];
-    vo = vo + c * prm[22 + 3 * br + d];
-    mo = mo + c * prm[22 + 4 * br + d];
-  }
   let t0 = row * S;
   var m = -inf_f32();
   for (var j = lid; j < S; j = j + ${RW}u) {
-    var sc = 0.0;
-    for (var e = 0; e < E; e = e + 1) {
-      sc = sc + f32(${load('qb', dtype, 'qo + e * prm[11]')}) * f32(${load('kb', dtype, 'ko + i32(j) * prm[13] + e * prm[14]')});
-    }
-    sc = sc * scale;
-    ${mask === 'bool' ? `if (${load('mb', mk, 'mo + i32(j) * prm[20]')} == 0) { sc = -inf_f32(); }` : mask ? `sc = sc + f32(${load('mb', mk, 'mo + i32(j) * prm[20]')});` : ''}
-    if (prm[7] != 0 && j > i) { sc = -inf_f32(); }
+    ${attnScore(dtype, mask)}
     tmp[t0 + j] = sc;
     m = fmax_nan(m, sc);
   }
@@ -535,20 +507,7 @@ ${ROW_MAIN} {
  * B, pAt, dsAt, batchShape(br), qB, kB, vB, mB, gB (br each)]. The scratch buffer holds each
  * row's lse at [0, rows), P = exp(scores - lse) at pAt and dS at dsAt ([B, L, S] each).
  */
-const ATTN_BACK_HEAD = /* wgsl */ `
-const ATB = 27;
-fn boff(b0: u32, which: i32) -> i32 {
-  let br = prm[5];
-  var bi = b0;
-  var o = 0;
-  for (var d = br - 1; d >= 0; d = d - 1) {
-    let sz = u32(prm[ATB + d]);
-    let c = i32(bi % sz);
-    bi = bi / sz;
-    o = o + c * prm[ATB + (1 + which) * br + d];
-  }
-  return o;
-}`;
+const ATTN_BACK_HEAD = attnBatchOffset(27);
 
 /**
  * Attention backward, pass 1: one workgroup per query row i of batch b. Recomputes
@@ -557,30 +516,12 @@ fn boff(b0: u32, which: i32) -> i32 {
  * buffer for pass 2), then dq_i = sum_j dS[i, j] k_j.
  */
 function attentionBackRowsShader(mask: DType | null): string {
-  const mk = mask ?? 'float32';
   const dt: DType = 'float32';
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'qb', dt, 'read')}
-${decl(2, 'kb', dt, 'read')}
-${decl(3, 'vb', dt, 'read')}
-${decl(4, 'mb', mk, 'read')}
-${decl(5, 'gb_', dt, 'read')}
-${decl(6, 'scr', 'float32', 'read_write')}
-${decl(7, 'dqb', dt, 'read_write')}
+${declare([...attnInputs(dt, mask), ['gb_', dt, 'read'], ['scr', 'float32', 'read_write'], ['dqb', dt, 'read_write']])}
 ${TREE}${ATTN_BACK_HEAD}
-${ROW_MAIN} {
+${ATTN_ROW_MAIN}
   _ = mb[0]; // keep the optional mask binding in the layout
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u32(prm[0])) { return; }
-  let L = u32(prm[1]); let S = u32(prm[2]); let E = prm[3]; let Ev = prm[4];
-  let scale = bitcast<f32>(prm[8]);
-  let i = row % L;
-  let b = row / L;
-  let qo = prm[9] + boff(b, 0) + i32(i) * prm[10];
-  let ko = prm[12] + boff(b, 1);
-  let vo = prm[15] + boff(b, 2);
-  let mo = prm[18] + boff(b, 3) + i32(i) * prm[19];
   let go = prm[21] + boff(b, 4) + i32(i) * prm[22];
   let pAt = u32(prm[25]) + row * S;
   let dsAt = u32(prm[26]) + row * S;
@@ -590,13 +531,7 @@ ${ROW_MAIN} {
   for (var j = lid; j < S; j = j + ${RW}u) {
     var p = 0.0;
     if (!dead) {
-      var sc = 0.0;
-      for (var e = 0; e < E; e = e + 1) {
-        sc = sc + ${load('qb', dt, 'qo + e * prm[11]')} * ${load('kb', dt, 'ko + i32(j) * prm[13] + e * prm[14]')};
-      }
-      sc = sc * scale;
-      ${mask === 'bool' ? `if (${load('mb', mk, 'mo + i32(j) * prm[20]')} == 0) { sc = -inf_f32(); }` : mask ? `sc = sc + f32(${load('mb', mk, 'mo + i32(j) * prm[20]')});` : ''}
-      if (prm[7] != 0 && j > i) { sc = -inf_f32(); }
+      ${attnScore(dt, mask)}
       if (!(is_inf(sc) && sc < 0.0)) { p = exp(sc - l); }
     }
     var dp = 0.0;
@@ -628,12 +563,7 @@ ${ROW_MAIN} {
 function attentionBackKeysShader(): string {
   const dt: DType = 'float32';
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'qb', dt, 'read')}
-${decl(2, 'gb_', dt, 'read')}
-${decl(3, 'scr', 'float32', 'read')}
-${decl(4, 'dkb', dt, 'read_write')}
-${decl(5, 'dvb', dt, 'read_write')}
+${declare([['qb', dt, 'read'], ['gb_', dt, 'read'], ['scr', 'float32', 'read'], ['dkb', dt, 'read_write'], ['dvb', dt, 'read_write']])}
 ${ATTN_BACK_HEAD}
 ${MAIN_1D} {
   let idx = gid.x + gid.y * nwg.x * ${WG}u;
@@ -702,32 +632,38 @@ function optimShader(kind: OptKind, dtype: DType, flags: { maximize: boolean; wd
   let denom = sqrt(second) / ${c(8)} + ${c(6)};
   ${st('pb', 0, `pv + (mv / denom) * ${c(7)}`)}`;
   }
-  const states = ['s0', 's1', 's2'].slice(0, nv - 2);
+  const states = ['s0', 's1', 's2'].slice(0, nv - 2).map((s): BindingDecl => [s, dtype, 'read_write']);
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'pb', dtype, 'read_write')}
-${decl(2, 'gb_', dtype, 'read')}
-${states.map((s, k) => decl(3 + k, s, dtype, 'read_write')).join('\n')}
+${declare([['pb', dtype, 'read_write'], ['gb_', dtype, 'read'], ...states])}
 ${OFFSET_FN}
-@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= u32(prm[0])) { return; }
+${main1d()}
   let rank = prm[1];${body}
 }`;
 }
 
+/**
+ * The metadata head both attention passes share: [rows, L, S, E, Ev, br, maskKind, causal,
+ * scale(f), then offset and last two strides of q, k, v, mask]. The caller appends its own fields,
+ * then `batch` and `batchStrides(...)` of each operand (zeros for an absent mask).
+ */
+function attentionMeta(q: View, k: View, v: View, mask: View | null, isCausal: boolean, scale: number) {
+  const r = q.shape.length;
+  const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, Ev = v.shape[r - 1]!;
+  const batch = q.shape.slice(0, r - 2);
+  const last2 = (x: View | null) => (x ? [x.offset, x.strides[r - 2]!, x.strides[r - 1]!] : [0, 0, 0]);
+  const batchStrides = (...xs: (View | null)[]) => xs.flatMap((x) => (x ? x.strides.slice(0, r - 2) : batch.map(() => 0)));
+  const m = new Meta().i(numelOf(batch) * L, L, S, E, Ev, r - 2, mask ? (mask.dtype === 'bool' ? 1 : 2) : 0, isCausal ? 1 : 0).f(scale);
+  m.i(...last2(q), ...last2(k), ...last2(v), ...last2(mask));
+  return { m, L, S, E, Ev, batch, last2, batchStrides };
+}
+
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const flag = (v: unknown): boolean | null => (v === undefined ? false : typeof v === 'boolean' ? v : null);
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function makeOverrides(be: WebGPUBackend): Overrides {
   const softmax = (log: boolean) => (x: View, dim: number, out: BackendBuffer): void => {
-    const n = numelOf(x.shape);
-    if (n === 0) return;
-    const size = x.shape[dim]!;
-    const inner = numelOf(x.shape.slice(dim + 1));
-    const lines = n / size;
-    const m = new Meta().i(lines, size, inner, x.shape.length, ...x.shape, x.offset, ...x.strides);
+    const { m, lines } = Meta.lines(x, dim);
+    if (lines === 0) return;
     be.run(`softmax|${log}|${x.dtype}`, () => softmaxShader(x.dtype, log), m, [{ buf: gb(x.buf) }, { buf: gb(out), write: true }], lines, 1);
   };
 
@@ -803,8 +739,8 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       const contig = (v: View): View => {
         const t = be.alloc(numelOf(v.shape), v.dtype);
         temps.push(t);
-        be.copy(v, { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguous(v.shape), offset: 0 });
-        return { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguous(v.shape), offset: 0 };
+        be.copy(v, { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 });
+        return { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
       };
       if (w && Number.isNaN(fw[0])) fw = flat((w = contig(w)));
       if (b && Number.isNaN(fb[0])) fb = flat((b = contig(b)));
@@ -865,18 +801,12 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
     },
     scaledDotProductAttention: (q, k, v, mask, isCausal, scale, out, lse) => {
       if (q.dtype !== 'float32') throw new TypeError(`webgpu.scaledDotProductAttention: ${q.dtype} is not supported on webgpu`);
-      const r = q.shape.length;
-      const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, Ev = v.shape[r - 1]!;
-      const batch = q.shape.slice(0, r - 2);
+      const { m, L, S, batch, batchStrides } = attentionMeta(q, k, v, mask, isCausal, scale);
       const rows = numelOf(batch) * L;
       if (rows === 0) return;
       const ctx = be.ctx;
       const tmp = ctx.alloc(Math.max(1, rows * S) * 4);
-      const bs = (x: View | null) => (x ? x.strides.slice(0, r - 2) : batch.map(() => 0));
-      const m = new Meta().i(rows, L, S, E, Ev, r - 2, mask ? (mask.dtype === 'bool' ? 1 : 2) : 0, isCausal ? 1 : 0).f(scale);
-      m.i(q.offset, q.strides[r - 2]!, q.strides[r - 1]!, k.offset, k.strides[r - 2]!, k.strides[r - 1]!, v.offset, v.strides[r - 2]!, v.strides[r - 1]!);
-      m.i(mask ? mask.offset : 0, mask ? mask.strides[r - 2]! : 0, mask ? mask.strides[r - 1]! : 0, lse ? 1 : 0);
-      m.i(...batch, ...bs(q), ...bs(k), ...bs(v), ...bs(mask));
+      m.i(lse ? 1 : 0, ...batch, ...batchStrides(q, k, v, mask));
       const mdt = mask ? mask.dtype : null;
       be.run(`attention|${q.dtype}|${mdt}`, () => attentionShader(q.dtype, mdt), m, [
         { buf: gb(q.buf) }, { buf: gb(k.buf) }, { buf: gb(v.buf) }, { buf: mask ? gb(mask.buf) : ctx.dummy },
@@ -888,9 +818,7 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       if (q.dtype !== 'float32' || k.dtype !== 'float32' || v.dtype !== 'float32' || grad.dtype !== 'float32') {
         throw new TypeError(`webgpu.scaledDotProductAttentionBackward: ${q.dtype} is not supported on webgpu (float32 only)`);
       }
-      const r = q.shape.length;
-      const L = q.shape[r - 2]!, E = q.shape[r - 1]!, S = k.shape[r - 2]!, Ev = v.shape[r - 1]!;
-      const batch = q.shape.slice(0, r - 2);
+      const { m, L, S, E, Ev, batch, last2, batchStrides } = attentionMeta(q, k, v, mask, isCausal, scale);
       const B = numelOf(batch);
       const rows = B * L;
       if (B === 0) return;
@@ -899,11 +827,7 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       const pAt = Math.ceil(rows / 64) * 64, dsAt = pAt + rows * S;
       const scr = ctx.alloc(Math.max(1, dsAt + rows * S) * 4);
       if (rows > 0) ctx.copyBuffer(gb(lse), scr, rows * 4);
-      const bs = (x: View | null) => (x ? x.strides.slice(0, r - 2) : batch.map(() => 0));
-      const m = new Meta().i(rows, L, S, E, Ev, r - 2, mask ? (mask.dtype === 'bool' ? 1 : 2) : 0, isCausal ? 1 : 0).f(scale);
-      m.i(q.offset, q.strides[r - 2]!, q.strides[r - 1]!, k.offset, k.strides[r - 2]!, k.strides[r - 1]!, v.offset, v.strides[r - 2]!, v.strides[r - 1]!);
-      m.i(mask ? mask.offset : 0, mask ? mask.strides[r - 2]! : 0, mask ? mask.strides[r - 1]! : 0, grad.offset, grad.strides[r - 2]!, grad.strides[r - 1]!);
-      m.i(B, pAt, dsAt, ...batch, ...bs(q), ...bs(k), ...bs(v), ...bs(mask), ...bs(grad));
+      m.i(...last2(grad), B, pAt, dsAt, ...batch, ...batchStrides(q, k, v, mask, grad));
       const mdt = mask ? mask.dtype : null;
       be.run(`attentionBackRows|${mdt}`, () => attentionBackRowsShader(mdt), m, [
         { buf: gb(q.buf) }, { buf: gb(k.buf) }, { buf: gb(v.buf) }, { buf: mask ? gb(mask.buf) : ctx.dummy }, { buf: gb(grad.buf) },
@@ -981,12 +905,3 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
   };
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = s;
-    s *= shape[i]!;
-  }
-  return st;
-}

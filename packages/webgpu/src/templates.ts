@@ -21,7 +21,32 @@ export const INDEX_ERROR_OPS: [number, string][] = [[1, 'gather'], [2, 'scatterA
 export const MAP_SHAPE_AT = 6;
 
 const HEAD = PRELUDE + BINARY_HELPERS;
-const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
+export const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u)`;
+
+/** A storage binding of a kernel: name, dtype, access. */
+export type BindingDecl = [name: string, dtype: DType, access: 'read' | 'read_write' | 'atomic'];
+
+/** The metadata at binding 0 (`prm`), then `bindings` numbered from 1 (the order the host binds them). */
+export function declare(bindings: readonly BindingDecl[]): string {
+  return [decl(0, 'prm', 'meta'), ...bindings.map(([name, dtype, access], k) => decl(k + 1, name, dtype, access))].join('\n');
+}
+
+/** Opens the entry point of a one-invocation-per-element kernel: `v` is the element, past prm[0] returns. */
+export function main1d(v = 'i'): string {
+  return `${MAIN_1D} {
+  let ${v} = gid.x + gid.y * nwg.x * ${WG}u;
+  if (${v} >= u32(prm[0])) { return; }`;
+}
+
+/**
+ * `var k` = an index element at `off` of binding `ib`, negatives counted from the end; out of
+ * [0, size) sets error bit `bit` (ERR_DECL) and then runs `onBad` (clamp the read, or skip).
+ */
+export function loadIndex(index: DType, off: string, size: string, bit: number, onBad: string): string {
+  return `var k = ${load('ib', index, off)};
+  if (k < 0) { k = k + ${size}; }
+  if (k < 0 || k >= ${size}) { atomicOr(&errf[0], ${bit}u); ${onBad} }`;
+}
 
 export interface MapInput {
   dtype: DType;
@@ -36,15 +61,11 @@ export interface MapInput {
  * `expr` sees x<k> (compute type of input k), `i` (u32) and `sc_f(k)` / `sc_i(k)` scalars.
  */
 export function mapShader(inputs: readonly MapInput[], out: DType, expr: string, stridedOut: boolean): string {
-  const lines: string[] = [HEAD, decl(0, 'prm', 'meta')];
-  inputs.forEach((x, k) => lines.push(decl(k + 1, `in${k}`, x.dtype, 'read')));
-  lines.push(decl(inputs.length + 1, 'outb', out, 'read_write'));
+  const lines: string[] = [HEAD, declare([...inputs.map((x, k): BindingDecl => [`in${k}`, x.dtype, 'read']), ['outb', out, 'read_write']])];
   lines.push(OFFSET_FN);
   lines.push(`fn sc_f(k: i32) -> f32 { return bitcast<f32>(prm[2 + k]); }`);
   lines.push(`fn sc_i(k: i32) -> i32 { return prm[2 + k]; }`);
-  lines.push(`${MAIN_1D} {
-  let i = gid.x + gid.y * nwg.x * ${WG}u;
-  if (i >= u32(prm[0])) { return; }
+  lines.push(`${main1d()}
   let rank = prm[1];`);
   inputs.forEach((x, k) => {
     const viewAt = `${MAP_SHAPE_AT} + rank + ${k} * (rank + 1)`;
@@ -95,9 +116,7 @@ export function reduceShader(op: ReduceOp, x: DType, out: DType, grouped: boolea
   const isArg = op === 'argmax' || op === 'argmin';
   const result = isArg ? 'ai' : 'acc';
   const head = `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'inb', x, 'read')}
-${decl(2, 'outb', out, 'read_write')}
+${declare([['inb', x, 'read'], ['outb', out, 'read_write']])}
 fn sub_off(i: u32, rank: i32, shapeAt: i32, strideAt: i32) -> i32 {
   var rem = i;
   var o = 0;
@@ -121,9 +140,7 @@ fn sub_off(i: u32, rank: i32, shapeAt: i32, strideAt: i32) -> i32 {
     ${combine(op, t)}`;
   if (!grouped) {
     return `${head}
-${MAIN_1D} {
-  let o = gid.x + gid.y * nwg.x * ${WG}u;
-  if (o >= u32(prm[0])) { return; }${setup}
+${main1d('o')}${setup}
   for (var r = 0u; r < redN; r = r + 1u) {${fold('r')}
   }
   ${store('outb', out, 'i32(o)', result)}
@@ -171,13 +188,9 @@ var<workgroup> si: array<i32, 64>;
 export function cumsumShader(x: DType): string {
   const t = computeType(x);
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'inb', x, 'read')}
-${decl(2, 'outb', x, 'read_write')}
+${declare([['inb', x, 'read'], ['outb', x, 'read_write']])}
 ${OFFSET_FN}
-${MAIN_1D} {
-  let l = gid.x + gid.y * nwg.x * ${WG}u;
-  if (l >= u32(prm[0])) { return; }
+${main1d('l')}
   let size = u32(prm[1]);
   let inner = u32(prm[2]);
   let rank = prm[3];
@@ -192,6 +205,24 @@ ${MAIN_1D} {
 }`;
 }
 
+/** The matmul meta's sizes and in-matrix strides (both matmul kernels). */
+const MM_DIMS = `let M = prm[0]; let N = prm[1]; let K = prm[2]; let br = prm[3];
+  let am = prm[5]; let ak = prm[6]; let bk = prm[8]; let bn = prm[9];`;
+
+/** aBase / bBase: where batch `z` (a u32) of A and B starts, from the batch shape and strides. */
+function mmBatchBases(z: string): string {
+  return `var aBase = prm[4];
+  var bBase = prm[7];
+  var rem = ${z};
+  for (var d = br - 1; d >= 0; d = d - 1) {
+    let s = u32(prm[10 + d]);
+    let c = i32(rem % s);
+    rem = rem / s;
+    aBase = aBase + c * prm[10 + br + d];
+    bBase = bBase + c * prm[10 + 2 * br + d];
+  }`;
+}
+
 /** Tile geometry of the matmul kernel: a 64x64 output tile per 16x16 workgroup (4x4 per invocation), K in steps of 16. */
 export const MM_TILE = 64;
 
@@ -203,25 +234,12 @@ export function matmulShader(dtype: DType): string {
   const t = computeType(dtype);
   const z = lit(0, t);
   return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'ab', dtype, 'read')}
-${decl(2, 'bb', dtype, 'read')}
-${decl(3, 'outb', dtype, 'read_write')}
+${declare([['ab', dtype, 'read'], ['bb', dtype, 'read'], ['outb', dtype, 'read_write']])}
 var<workgroup> As: array<array<${t}, 64>, 16>;
 var<workgroup> Bs: array<array<${t}, 64>, 16>;
 @compute @workgroup_size(16, 16) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = prm[0]; let N = prm[1]; let K = prm[2]; let br = prm[3];
-  let am = prm[5]; let ak = prm[6]; let bk = prm[8]; let bn = prm[9];
-  var aBase = prm[4];
-  var bBase = prm[7];
-  var rem = wid.z;
-  for (var d = br - 1; d >= 0; d = d - 1) {
-    let s = u32(prm[10 + d]);
-    let c = i32(rem % s);
-    rem = rem / s;
-    aBase = aBase + c * prm[10 + br + d];
-    bBase = bBase + c * prm[10 + 2 * br + d];
-  }
+  ${MM_DIMS}
+  ${mmBatchBases('wid.z')}
   let row0 = i32(wid.y) * 64;
   let col0 = i32(wid.x) * 64;
   let tx = i32(lid.x);
@@ -314,21 +332,11 @@ ${decl(0, 'prm', 'meta')}
 @group(0) @binding(2) var<storage, read> bb: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> outb: array<vec4<f32>>;
 @compute @workgroup_size(${MM4_WG[0]}, ${MM4_WG[1]}) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let M = prm[0]; let N = prm[1]; let K = prm[2]; let br = prm[3];
-  let am = prm[5]; let ak = prm[6]; let bk = prm[8]; let bn = prm[9];
+  ${MM_DIMS}
   let row0 = i32(gid.y) * ${rows};
   let col0 = i32(gid.x) * 4;
   if (row0 >= M || col0 >= N) { return; }
-  var aBase = prm[4];
-  var bBase = prm[7];
-  var rem = gid.z;
-  for (var d = br - 1; d >= 0; d = d - 1) {
-    let s = u32(prm[10 + d]);
-    let c = i32(rem % s);
-    rem = rem / s;
-    aBase = aBase + c * prm[10 + br + d];
-    bBase = bBase + c * prm[10 + 2 * br + d];
-  }
+  ${mmBatchBases('gid.z')}
   ${pre.join('\n  ')}
   ${R.map((i) => `var acc${i} = vec4<f32>(0.0);`).join(' ')}
   for (var k = 0; k < K; k = k + 4) {
@@ -342,26 +350,28 @@ ${decl(0, 'prm', 'meta')}
 }
 
 /**
+ * What gather and scatterAdd share (their meta starts [numel, rank, dimSize, dimStride, shape(rank),
+ * idxOff, idxStrides(rank)]): `bindings` 1-3 with the index `ib` among them, the error flags at 4,
+ * and `k` = index[i] wrapped and checked against dimSize (error `bit`, then `onBad`).
+ */
+function alongDimHead(bindings: readonly BindingDecl[], index: DType, bit: number, onBad: string): string {
+  return `${HEAD}
+${declare(bindings)}
+${ERR_DECL(4)}
+${OFFSET_FN}
+${main1d()}
+  let rank = prm[1];
+  let size = prm[2];
+  ${loadIndex(index, 'view_off(i, rank, 4, 4 + rank)', 'size', bit, onBad)}`;
+}
+
+/**
  * gather along a dim: out[i] = x[xbase(i) + index[i] * dimStride] (index int64/int32, negative
  * indices wrap). Meta: [numel, rank, dimSize, dimStride, shape(rank) (index's), idxOff,
  * idxStrides(rank), xOff, xStridesPinned(rank)].
  */
 export function gatherShader(x: DType, index: DType): string {
-  return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'xb', x, 'read')}
-${decl(2, 'ib', index, 'read')}
-${decl(3, 'outb', x, 'read_write')}
-${ERR_DECL(4)}
-${OFFSET_FN}
-${MAIN_1D} {
-  let i = gid.x + gid.y * nwg.x * ${WG}u;
-  if (i >= u32(prm[0])) { return; }
-  let rank = prm[1];
-  let size = prm[2];
-  var k = ${load('ib', index, 'view_off(i, rank, 4, 4 + rank)')};
-  if (k < 0) { k = k + size; }
-  if (k < 0 || k >= size) { atomicOr(&errf[0], 1u); k = clamp(k, 0, size - 1); }
+  return `${alongDimHead([['xb', x, 'read'], ['ib', index, 'read'], ['outb', x, 'read_write']], index, 1, 'k = clamp(k, 0, size - 1);')}
   let v = ${load('xb', x, 'view_off(i, rank, 4, 5 + 2 * rank) + k * prm[3]')};
   ${store('outb', x, 'i32(i)', 'v')}
 }`;
@@ -386,21 +396,7 @@ export function scatterAddShader(target: DType, index: DType, src: DType = targe
     old = r.old_value;
   }`
     : `atomicAdd(&tb[${word}], v);`;
-  return `${HEAD}
-${decl(0, 'prm', 'meta')}
-${decl(1, 'tb', target, 'atomic')}
-${decl(2, 'ib', index, 'read')}
-${decl(3, 'sb', src, 'read')}
-${ERR_DECL(4)}
-${OFFSET_FN}
-${MAIN_1D} {
-  let i = gid.x + gid.y * nwg.x * ${WG}u;
-  if (i >= u32(prm[0])) { return; }
-  let rank = prm[1];
-  let size = prm[2];
-  var k = ${load('ib', index, 'view_off(i, rank, 4, 4 + rank)')};
-  if (k < 0) { k = k + size; }
-  if (k < 0 || k >= size) { atomicOr(&errf[0], 2u); return; }
+  return `${alongDimHead([['tb', target, 'atomic'], ['ib', index, 'read'], ['sb', src, 'read']], index, 2, 'return;')}
   let v = ${load('sb', src, 'view_off(i, rank, 4, 5 + 2 * rank)')};
   let to = view_off(i, rank, 4, 6 + 3 * rank) + k * prm[3];
   ${add}
