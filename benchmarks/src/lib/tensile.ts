@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { listDevices, ready } from '@tensile/core';
+import type { SuiteContext } from '../types';
+import type { Recorder } from './recorder';
 
 export interface Availability {
   ok: boolean;
@@ -89,4 +91,24 @@ async function load(): Promise<Availability> {
   }
   const threads = process.env.TENSILE_NUM_THREADS;
   return { ok: true, note: `@tensile/cpu ${version}${threads ? ` (TENSILE_NUM_THREADS=${threads})` : ''}`.trim() };
+}
+
+/** A device the Tensile rows run on: [device, system name in the rows, threads]. */
+export type TensileDevice = [device: string, system: string, threads: number];
+
+/**
+ * The Tensile devices a suite times, with their availability recorded: 'cpu' as tensile-cpu
+ * (the run's thread count) when @tensile/cpu loads, and in the first run 'js' as tensile-js
+ * (single-threaded; `jsNote` is its availability note).
+ */
+export async function tensileDevices(ctx: SuiteContext, rec: Recorder, jsNote = '@tensile/core js device'): Promise<TensileDevice[]> {
+  const cpu = await loadTensileCpu();
+  rec.available('tensile-cpu', ctx.threads, cpu);
+  const devices: TensileDevice[] = [];
+  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', ctx.threads]);
+  if (ctx.firstRun) {
+    devices.push(['js', 'tensile-js', 1]);
+    rec.available('tensile-js', 1, { ok: true, note: jsNote });
+  }
+  return devices;
 }

@@ -14,7 +14,7 @@
 import { randn, scaledDotProductAttention, setDefaultDevice, tidy, type Tensor } from '@tensile/core';
 import { pythonAvailability, runPython } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
-import { loadTensileCpu } from '../lib/tensile';
+import { tensileDevices } from '../lib/tensile';
 import { timeSync } from '../lib/timing';
 import type { SuiteContext, SuiteResult } from '../types';
 
@@ -41,14 +41,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     console.log(`  ${c.padEnd(32)} ${system.padEnd(12)} ${threads}t  ${(seconds * 1e3).toFixed(3)} ms`);
   };
 
-  const cpu = await loadTensileCpu();
-  rec.available('tensile-cpu', T, cpu);
-  const devices: [string, string, number][] = [];
-  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T]);
-  if (ctx.firstRun) {
-    devices.push(['js', 'tensile-js', 1]);
-    rec.available('tensile-js', 1, { ok: true, note: '@tensile/core js device (forward of the encoder case only: seconds per call)' });
-  }
+  const devices = await tensileDevices(ctx, rec, '@tensile/core js device (forward of the encoder case only: seconds per call)');
   for (const [device, system, threads] of devices) {
     setDefaultDevice(device);
     for (const s of SHAPES) {

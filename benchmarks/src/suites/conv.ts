@@ -16,7 +16,7 @@ import { conv2d, randn, setDefaultDevice, tidy, type Tensor } from '@tensile/cor
 import { forEachTfjsBackend, loadOrt, ortSession } from '../lib/jspeers';
 import { pythonAvailability, runPython } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
-import { loadTensileCpu } from '../lib/tensile';
+import { tensileDevices } from '../lib/tensile';
 import { timeAsync, timeSync } from '../lib/timing';
 import type { SuiteContext, SuiteResult } from '../types';
 
@@ -41,14 +41,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const HO = H - K + 1, WO = W - K + 1;
 
   // Tensile
-  const cpu = await loadTensileCpu();
-  rec.available('tensile-cpu', T, cpu);
-  const devices: [string, string, number][] = [];
-  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T]);
-  if (ctx.firstRun) {
-    devices.push(['js', 'tensile-js', 1]);
-    rec.available('tensile-js', 1, { ok: true, note: '@tensile/core js device' });
-  }
+  const devices = await tensileDevices(ctx, rec);
   for (const [device, system, threads] of devices) {
     setDefaultDevice(device);
     const x = randn([N, CIN, H, W]);

@@ -20,7 +20,7 @@ import { forEachTfjsBackend, loadOrt, ortSession, type Tf } from '../lib/jspeers
 import type { OnnxNode } from '../lib/onnx';
 import { pythonAvailability, runPython, type PyCase } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
-import { loadTensileCpu } from '../lib/tensile';
+import { tensileDevices } from '../lib/tensile';
 import { timeAsync, timeSync } from '../lib/timing';
 import type { BenchRow, SuiteContext, SuiteResult } from '../types';
 
@@ -122,14 +122,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   const small = CASES.filter((c) => c.id !== BANDWIDTH_CASE);
 
   // Tensile (no 32M copy: that row measures the machine, not Tensile)
-  const cpu = await loadTensileCpu();
-  rec.available('tensile-cpu', T, cpu);
-  const devices: [string, string, number][] = [];
-  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T]);
-  if (ctx.firstRun) {
-    devices.push(['js', 'tensile-js', 1]);
-    rec.available('tensile-js', 1, { ok: true, note: '@tensile/core js device' });
-  }
+  const devices = await tensileDevices(ctx, rec);
   for (const [device, system, threads] of devices) {
     setDefaultDevice(device);
     for (const c of small.filter((x) => device !== 'js' || !JS_SKIP.has(x.kind))) {

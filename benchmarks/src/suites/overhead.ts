@@ -19,7 +19,7 @@ import { getDefaultDevice, memory, setDefaultDevice, tensor, tidy } from '@tensi
 import { loadTfjs } from '../lib/jspeers';
 import { pythonAvailability, runPython } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
-import { loadTensileCpu } from '../lib/tensile';
+import { tensileDevices } from '../lib/tensile';
 import type { SuiteContext, SuiteResult } from '../types';
 
 const WARMUP_MS = 100;
@@ -165,14 +165,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     console.log(`  ${c.padEnd(19)} ${system.padEnd(12)} ${threads}t  ${ns.toFixed(0).padStart(7)} ns/op`);
   };
 
-  const cpu = await loadTensileCpu();
-  rec.available('tensile-cpu', T, cpu);
-  const devices: [string, string, number][] = [];
-  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T]);
-  if (ctx.firstRun) {
-    devices.push(['js', 'tensile-js', 1]);
-    rec.available('tensile-js', 1, { ok: true, note: '@tensile/core js device' });
-  }
+  const devices = await tensileDevices(ctx, rec);
   for (const [device, system, threads] of devices) {
     await attempt(rec, `${system} overhead`, () => {
       const live0 = memory().numTensors;

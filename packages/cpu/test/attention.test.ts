@@ -5,17 +5,7 @@
 import '@tensile/cpu';
 import { getBackend, gradcheck, gradgradcheck, noGrad, scaledDotProductAttention, tensor, type DType, type Tensor } from '@tensile/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../config/testing/random.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

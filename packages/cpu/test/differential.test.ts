@@ -18,6 +18,7 @@ import {
   type View,
 } from '@tensile/core';
 import { describe, expect, it } from 'vitest';
+import { rng as seeded } from '../../../config/testing/random.js';
 
 const js = new JsBackend();
 const cpu = getBackend('cpu');
@@ -25,16 +26,7 @@ const cpu = getBackend('cpu');
 // TENSILE_FUZZ_SEED=n shifts every stream (for longer fuzzing runs by hand).
 const SEED_SHIFT = Number(process.env.TENSILE_FUZZ_SEED ?? 0) * 7919;
 
-function rng(seed: number): () => number {
-  let a = (seed + SEED_SHIFT) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => seeded(seed + SEED_SHIFT);
 
 const FLOATS: DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
 const isFloat = (d: DType) => FLOATS.includes(d);

@@ -8,20 +8,10 @@ import '@tensile/cpu';
 import { getBackend, keep, memory, noGrad, tensor, type DType, type Overrides, type Tensor } from '@tensile/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adagrad, Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../optim/src/index.js';
+import { rng } from '../../../config/testing/random.js';
 
 const cpuOverrides = getBackend('cpu').overrides!;
 type FusedName = 'fusedSgd' | 'fusedAdam' | 'fusedAdamW' | 'fusedRmsprop' | 'fusedAdagrad';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values in (-2, 2) with some exact zeros and negative zeros. */
 function randomValues(n: number, r: () => number): number[] {

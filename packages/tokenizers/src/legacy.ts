@@ -202,17 +202,14 @@ function bpeModel(vocab: Record<string, number>, merges: string[]): Record<strin
 
 const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean) => ({ type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true });
 
-/** The `tokenizer.json` layout of GPT2TokenizerFast converted from `vocab.json` + `merges.txt` (HF's GPT2Converter). */
-export function gpt2LayoutFromFiles(vocabJson: string | object, mergesTxt: string, opts: Gpt2FilesOptions = {}): TokenizerJSONLayout {
-  const vocab = parseVocabJson(vocabJson, opts.vocabName);
-  const merges = parseMergesTxt(mergesTxt, opts.mergesName);
-  const eot = '<|endoftext|>';
-  const bos = opts.bosToken ?? eot, eos = opts.eosToken ?? eot, unk = opts.unkToken ?? eot;
-  const addPrefixSpace = opts.addPrefixSpace ?? false;
-  const added = specialTokens(vocab, [bos, eos, unk, opts.padToken]);
-  const postProcessor = opts.addBosToken
-    ? { type: 'TemplateProcessing', single: [special(bos, 0), sequence('A', 0)], pair: [special(bos, 0), sequence('A', 0), sequence('B', 1)], special_tokens: templateSpecialTokens(added, [bos]) }
-    : byteLevel(true, false);
+/** The layout shared by GPT-2 and RoBERTa: byte-level pre-tokenizer and decoder around a BPE model, no normalizer. */
+function byteLevelBpeLayout(
+  vocab: Record<string, number>,
+  merges: string[],
+  added: Record<string, unknown>[],
+  addPrefixSpace: boolean,
+  postProcessor: object,
+): TokenizerJSONLayout {
   return {
     version: '1.0',
     truncation: null,
@@ -226,6 +223,20 @@ export function gpt2LayoutFromFiles(vocabJson: string | object, mergesTxt: strin
   };
 }
 
+/** The `tokenizer.json` layout of GPT2TokenizerFast converted from `vocab.json` + `merges.txt` (HF's GPT2Converter). */
+export function gpt2LayoutFromFiles(vocabJson: string | object, mergesTxt: string, opts: Gpt2FilesOptions = {}): TokenizerJSONLayout {
+  const vocab = parseVocabJson(vocabJson, opts.vocabName);
+  const merges = parseMergesTxt(mergesTxt, opts.mergesName);
+  const eot = '<|endoftext|>';
+  const bos = opts.bosToken ?? eot, eos = opts.eosToken ?? eot, unk = opts.unkToken ?? eot;
+  const addPrefixSpace = opts.addPrefixSpace ?? false;
+  const added = specialTokens(vocab, [bos, eos, unk, opts.padToken]);
+  const postProcessor = opts.addBosToken
+    ? { type: 'TemplateProcessing', single: [special(bos, 0), sequence('A', 0)], pair: [special(bos, 0), sequence('A', 0), sequence('B', 1)], special_tokens: templateSpecialTokens(added, [bos]) }
+    : byteLevel(true, false);
+  return byteLevelBpeLayout(vocab, merges, added, addPrefixSpace, postProcessor);
+}
+
 /** The `tokenizer.json` layout of RobertaTokenizerFast converted from `vocab.json` + `merges.txt` (HF's RobertaConverter). */
 export function robertaLayoutFromFiles(vocabJson: string | object, mergesTxt: string, opts: RobertaFilesOptions = {}): TokenizerJSONLayout {
   const vocabName = opts.vocabName ?? 'vocab.json';
@@ -237,17 +248,8 @@ export function robertaLayoutFromFiles(vocabJson: string | object, mergesTxt: st
   const added = specialTokens(vocab, [bos, eos, unk, sep, pad, cls, mask]);
   // RobertaTokenizer's mask token strips the space on its left.
   for (const t of added) if (t.content === mask) t.lstrip = true;
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: byteLevel(addPrefixSpace, true),
-    post_processor: { type: 'RobertaProcessing', sep: [sep, idOf(added, sep)], cls: [cls, idOf(added, cls)], trim_offsets: opts.trimOffsets ?? true, add_prefix_space: addPrefixSpace },
-    decoder: byteLevel(true, true),
-    model: bpeModel(vocab, merges),
-  };
+  const postProcessor = { type: 'RobertaProcessing', sep: [sep, idOf(added, sep)], cls: [cls, idOf(added, cls)], trim_offsets: opts.trimOffsets ?? true, add_prefix_space: addPrefixSpace };
+  return byteLevelBpeLayout(vocab, merges, added, addPrefixSpace, postProcessor);
 }
 
 /** A BERT WordPiece tokenizer from the text of a `vocab.txt` (see {@link bertLayoutFromVocab}). */

@@ -197,6 +197,17 @@ function parseVocabObject(r: JsonReader, v: unknown, path: string): { vocab: Map
   return { vocab, byId };
 }
 
+/** Byte fallback: the ids of the `<0xXX>` tokens of the UTF-8 bytes of `s`, or null when one is not in `vocab`. */
+function byteFallbackIds(vocab: Map<string, number>, s: string): number[] | null {
+  const bids: number[] = [];
+  for (const b of new TextEncoder().encode(s)) {
+    const bid = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    if (bid === undefined) return null;
+    bids.push(bid);
+  }
+  return bids;
+}
+
 function vocabToObject(vocab: Map<string, number>): Record<string, number> {
   const entries = [...vocab.entries()].sort((a, b) => a[1] - b[1]);
   const o: Record<string, number> = {};
@@ -204,18 +215,39 @@ function vocabToObject(vocab: Map<string, number>): Record<string, number> {
   return o;
 }
 
-export class WordPiece implements Model {
+/** The vocabulary lookups of a model that keeps token -> id in a Map and id -> token in an array. */
+export abstract class VocabModel {
+  constructor(
+    readonly vocab: Map<string, number>,
+    readonly byId: string[],
+  ) {}
+  tokenToId(t: string): number | undefined {
+    return this.vocab.get(t);
+  }
+  idToToken(id: number): string | undefined {
+    return this.byId[id];
+  }
+  getVocab(): Map<string, number> {
+    return new Map(this.vocab);
+  }
+  getVocabSize(): number {
+    return this.vocab.size;
+  }
+}
+
+export class WordPiece extends VocabModel implements Model {
   readonly type = 'WordPiece';
   private cache = new Map<string, Cached>();
   /** The longest vocabulary entry, in UTF-16 units: longer candidates need no lookup. */
   private readonly maxTokenLength: number;
   constructor(
-    readonly vocab: Map<string, number>,
-    readonly byId: string[],
+    vocab: Map<string, number>,
+    byId: string[],
     readonly unkToken: string,
     readonly prefix: string,
     readonly maxInputCharsPerWord: number,
   ) {
+    super(vocab, byId);
     let max = 0;
     for (const k of vocab.keys()) if (k.length > max) max = k.length;
     this.maxTokenLength = max;
@@ -285,18 +317,6 @@ export class WordPiece implements Model {
     return res;
   }
 
-  tokenToId(t: string): number | undefined {
-    return this.vocab.get(t);
-  }
-  idToToken(id: number): string | undefined {
-    return this.byId[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-  getVocabSize(): number {
-    return this.vocab.size;
-  }
   toJSON(): object {
     return {
       type: 'WordPiece',
@@ -308,31 +328,21 @@ export class WordPiece implements Model {
   }
 }
 
-export class WordLevel implements Model {
+export class WordLevel extends VocabModel implements Model {
   readonly type = 'WordLevel';
   constructor(
-    readonly vocab: Map<string, number>,
-    readonly byId: string[],
+    vocab: Map<string, number>,
+    byId: string[],
     readonly unkToken: string,
-  ) {}
+  ) {
+    super(vocab, byId);
+  }
   tokenize(s: string, out: TokenSink): void {
     const id = this.vocab.get(s);
     if (id !== undefined) return out.push(id, s, 0, s.length);
     const unk = this.vocab.get(this.unkToken);
     if (unk === undefined) throw new Error(`WordLevel: unk token ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
     out.push(unk, this.unkToken, 0, s.length);
-  }
-  tokenToId(t: string): number | undefined {
-    return this.vocab.get(t);
-  }
-  idToToken(id: number): string | undefined {
-    return this.byId[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-  getVocabSize(): number {
-    return this.vocab.size;
   }
   toJSON(): object {
     return { type: 'WordLevel', vocab: vocabToObject(this.vocab), unk_token: this.unkToken };
@@ -349,7 +359,7 @@ export interface BPEOptions {
   ignoreMerges: boolean;
 }
 
-export class BPE implements Model {
+export class BPE extends VocabModel implements Model {
   readonly type = 'BPE';
   /** (left id, right id) -> rank. */
   private readonly mergeRank: PairTable;
@@ -358,14 +368,15 @@ export class BPE implements Model {
   private cache = new Map<string, Cached>();
 
   constructor(
-    readonly vocab: Map<string, number>,
-    readonly byId: string[],
+    vocab: Map<string, number>,
+    byId: string[],
     /** Merges as [left, right] pairs, in rank order. */
     readonly merges: [string, string][],
     readonly opts: BPEOptions,
     r?: JsonReader,
     path = 'model.merges',
   ) {
+    super(vocab, byId);
     this.mergeRank = new PairTable(merges.length);
     this.mergeNew = new Int32Array(merges.length);
     const prefixLen = opts.continuingSubwordPrefix ? opts.continuingSubwordPrefix.length : 0;
@@ -436,14 +447,8 @@ export class BPE implements Model {
         continue;
       }
       if (o.byteFallback) {
-        const bytes = new TextEncoder().encode(sym);
-        const bids: number[] = [];
-        for (const b of bytes) {
-          const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
-          if (bid === undefined) break;
-          bids.push(bid);
-        }
-        if (bids.length === bytes.length) {
+        const bids = byteFallbackIds(this.vocab, sym);
+        if (bids) {
           if (unkId >= 0) {
             ids.push(unkId);
             lens.push(unkLen);
@@ -561,18 +566,6 @@ export class BPE implements Model {
     lens.length = n;
   }
 
-  tokenToId(t: string): number | undefined {
-    return this.vocab.get(t);
-  }
-  idToToken(id: number): string | undefined {
-    return this.byId[id];
-  }
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
-  }
-  getVocabSize(): number {
-    return this.vocab.size;
-  }
   toJSON(): object {
     const o = this.opts;
     return {
@@ -776,14 +769,8 @@ export class Unigram implements Model {
       let id = this.tokenToIds.get(str);
       if (id === undefined) {
         if (this.byteFallback) {
-          const bytes = new TextEncoder().encode(str);
-          const bids: number[] = [];
-          for (const byte of bytes) {
-            const bid = this.tokenToIds.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
-            if (bid === undefined) break;
-            bids.push(bid);
-          }
-          if (bids.length === bytes.length) {
+          const bids = byteFallbackIds(this.tokenToIds, str);
+          if (bids) {
             for (const bid of bids) {
               res.ids.push(bid);
               res.tokens.push(this.pieces[bid]![0]);

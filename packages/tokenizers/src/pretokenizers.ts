@@ -53,13 +53,19 @@ function splitRegex(pieces: NormalizedString[], re: RegExp, behavior: SplitBehav
   return out;
 }
 
-export class BertPreTokenizer implements PreTokenizer {
+/** A pre-tokenizer that finds the splits of one piece at a time (eachSplit); preTokenize collects them in order. */
+export abstract class StreamingPreTokenizer implements PreTokenizer {
   preTokenize(pieces: NormalizedString[]): NormalizedString[] {
     const out: NormalizedString[] = [];
     const push = (sp: NormalizedString) => void out.push(sp);
     for (const p of pieces) this.eachSplit(p, push);
     return out;
   }
+  abstract eachSplit(piece: NormalizedString, f: (split: NormalizedString) => void): void;
+  abstract toJSON(): object;
+}
+
+export class BertPreTokenizer extends StreamingPreTokenizer {
   eachSplit(p: NormalizedString, f: (split: NormalizedString) => void): void {
     // Fast path equivalent of split(whitespace, Removed) then split(punctuation, Isolated).
     const s = p.s;
@@ -224,17 +230,13 @@ export function gpt2Matches(s: string, out: number[]): void {
   }
 }
 
-class ByteLevelPreTokenizer implements PreTokenizer {
+class ByteLevelPreTokenizer extends StreamingPreTokenizer {
   constructor(
     readonly addPrefixSpace: boolean,
     readonly trimOffsets: boolean,
     readonly useRegex: boolean,
-  ) {}
-  preTokenize(pieces: NormalizedString[]): NormalizedString[] {
-    const out: NormalizedString[] = [];
-    const push = (sp: NormalizedString) => void out.push(sp);
-    for (const p of pieces) this.eachSplit(p, push);
-    return out;
+  ) {
+    super();
   }
   eachSplit(p: NormalizedString, f: (split: NormalizedString) => void): void {
     if (this.addPrefixSpace && !p.s.startsWith(' ')) {
@@ -274,17 +276,13 @@ class WhitespaceSplitPreTokenizer implements PreTokenizer {
 
 export type PrependScheme = 'always' | 'never' | 'first';
 
-class MetaspacePreTokenizer implements PreTokenizer {
+class MetaspacePreTokenizer extends StreamingPreTokenizer {
   constructor(
     readonly replacement: string,
     readonly prependScheme: PrependScheme,
     readonly split: boolean,
-  ) {}
-  preTokenize(pieces: NormalizedString[]): NormalizedString[] {
-    const out: NormalizedString[] = [];
-    const push = (sp: NormalizedString) => void out.push(sp);
-    for (const p of pieces) this.eachSplit(p, push);
-    return out;
+  ) {
+    super();
   }
   eachSplit(p0: NormalizedString, f: (split: NormalizedString) => void): void {
     const rep = this.replacement;

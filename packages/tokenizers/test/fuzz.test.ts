@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer, TokenizerError, type Encoding } from '@tensile/tokenizers';
 import { fixturesRoot } from './fixtures';
+import { prng } from './random.js';
 
 const FIXTURES = fixturesRoot();
 const SEED = Number(process.env.TENSILE_FUZZ_SEED ?? 0x7e5e11e);
@@ -38,18 +39,6 @@ const MAX_CALL_MS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
-
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seed per (tokenizer, test), derived from SEED, so each test replays on its own. */
 function seedFor(...parts: string[]): number {

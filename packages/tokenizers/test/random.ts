@@ -1,15 +1,8 @@
 /** Seeded random strings for the equivalence tests: ASCII, contractions, space runs, accents, astral letters, lone surrogates. */
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as prng } from '../../../config/testing/random.js';
+
+export { prng };
 
 export const ATOMS = [
   'the', 'Whale', ' ', '  ', '   ', '\n', '\t', '\r\n', "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'x", "'", '"', '—', 'é',

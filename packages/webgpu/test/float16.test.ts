@@ -7,21 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cumsumShader, gatherShader, mapShader, matmulShader, reduceShader, scatterAddShader } from '../src/templates.js';
 import { withHalfStorage } from '../src/wgsl.js';
 import { initGpu } from './gpu.js';
+import { rng } from '../../../config/testing/random.js';
 
 const gpu = await initGpu();
 
 const EMU = 'webgpu-f16emu';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const values = (n: number, seed: number, scale = 4): number[] => {
   const r = rng(seed);
   return Array.from({ length: n }, () => (r() - 0.5) * 2 * scale);
