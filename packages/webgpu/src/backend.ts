@@ -123,6 +123,8 @@ export class WebGPUBackend implements Backend {
   private ownsDevice = false;
   private options: WebGPUOptions;
   readonly overrides: Overrides;
+  /** How many convolutions ran lowered onto im2col + matmul (overrides.ts), per override. */
+  readonly convLowered = { conv2d: 0, conv2dBackwardInput: 0, conv2dBackwardWeight: 0 };
   adapterInfo: { vendor?: string; architecture?: string; device?: string; description?: string } = {};
   /** Features of the adapter (e.g. shader-f16), known after ready(). */
   features: string[] = [];

@@ -2,7 +2,8 @@
  * Fused kernels (core's Overrides) for the webgpu backend: softmax/logSoftmax and layerNorm (one
  * workgroup per row, tree reductions in workgroup memory), gelu (elementwise), embedding,
  * crossEntropy (per-row kernel + a one-workgroup reduction), the SGD/Adam/AdamW updates (one
- * in-place elementwise kernel per parameter), conv2d/pooling (+ backward) and attention (forward
+ * in-place elementwise kernel per parameter), conv2d (groups 1, float32: lowered onto im2col + the
+ * matmul kernels; else direct) and pooling (+ backward), attention (forward
  * with each row's lse; backward in two passes, float32). Templates take the dtype as a parameter like the
  * primitives' (templates.ts). matmul is a primitive (templates.ts: matmulShader).
  */
@@ -335,6 +336,76 @@ function conv2dBackBiasShader(dtype: DType): string {
 }`;
 }
 
+/**
+ * im2col for the matmul-lowered convolution (groups 1): one invocation per element of the float32
+ * scratch col[k, n, p] ([Kp, N, Pp], 4 columns per invocation: k = (c * KH + a) * KW + b over Kc = C * KH * KW taps, then
+ * a row of ones at k = Kc when prm[24] (the bias folded into the matmul), zeros up to Kp; p =
+ * oh * OW + ow, zeros up to Pp). View at 17 (x), then Kp, Pp, ones.
+ */
+function im2colShader(dtype: DType): string {
+  return `${CONV_HEAD([['xb', dtype, 'read'], ['outb', 'float32', 'read_write']])}
+  let Kp = prm[22]; let Pp = prm[23];
+  // 4 consecutive columns per invocation (Pp % 4 == 0): i counts groups of 4
+  let P4 = Pp / 4;
+  let p0 = (i % P4) * 4; let n = (i / P4) % N; let k = i / (P4 * N);
+  let Kc = C * KH * KW;
+  let b = k % KW; let a = (k / KW) % KH; let c = k / (KW * KH);
+  var oh = p0 / OW; var ow = p0 % OW;
+  for (var j = 0; j < 4; j = j + 1) {
+    var v = 0.0;
+    if (oh < OH) {
+      if (k < Kc) {
+        let ih = oh * sh - ph + a * dh; let iw = ow * sw - pw + b * dw;
+        if (ih >= 0 && ih < H && iw >= 0 && iw < W) { v = f32(${load('xb', dtype, 'at4(17, n, c, ih, iw)')}); }
+      } else if (k == Kc && prm[24] != 0) { v = 1.0; }
+    }
+    ${store('outb', 'float32', 'i * 4 + j', 'v')}
+    ow = ow + 1;
+    if (ow == OW) { ow = 0; oh = oh + 1; }
+  }
+}`;
+}
+
+/**
+ * The weight as a float32 [O, Kp] matrix (k as in im2colShader; the bias at k = Kc when prm[24],
+ * zeros up to Kp). Views at 17 (w), bias offset and stride at 22, 23, then the flag, Kp.
+ */
+function convPackWeightShader(dtype: DType): string {
+  return `${CONV_HEAD([['wb', dtype, 'read'], ['bb', dtype, 'read'], ['outb', 'float32', 'read_write']])}
+  let Kp = prm[25];
+  let k = i % Kp; let o = i / Kp;
+  let Kc = C * KH * KW;
+  if (k < Kc) {
+    acc = f32(${load('wb', dtype, 'at4(17, o, k / (KW * KH), (k / KW) % KH, k % KW)')});
+  } else if (k == Kc && prm[24] != 0) { acc = f32(${load('bb', dtype, 'prm[22] + o * prm[23]')}); }
+  ${store('outb', 'float32', 'i', 'acc')}
+}`;
+}
+
+/** The output gradient as a float32 [O, N, Pp] matrix (zeros past OH * OW). View at 17 (grad), then Pp. */
+function convPackGradShader(dtype: DType): string {
+  return `${CONV_HEAD([['gb_', dtype, 'read'], ['outb', 'float32', 'read_write']])}
+  let Pp = prm[22];
+  let p = i % Pp; let n = (i / Pp) % N; let o = i / (Pp * N);
+  if (p < OH * OW) { acc = f32(${load('gb_', dtype, 'at4(17, n, o, p / OW, p % OW)')}); }
+  ${store('outb', 'float32', 'i', 'acc')}
+}`;
+}
+
+/**
+ * col2im (input gradient): one invocation per [n, c, h, w], summing the float32 column gradient
+ * dcol[n, k, p] ([N, Kp, Pp]) over the taps that reach the pixel. Kp, Pp at 17, 18.
+ */
+function col2imShader(dtype: DType): string {
+  return `${CONV_HEAD([['colb', 'float32', 'read'], ['outb', dtype, 'read_write']])}
+  let w = i % W; let h = (i / W) % H; let c = (i / (W * H)) % C; let n = i / (W * H * C);
+  let Kp = prm[17]; let Pp = prm[18];
+  let base = n * Kp * Pp;
+  ${outputWindow('acc = acc + colb[base + ((c * KH + a) * KW + b) * Pp + oh * OW + ow];')}
+  ${store('outb', dtype, 'i', 'acc')}
+}`;
+}
+
 /** Splits i into n, c and the pixel (h, w) of an [N, C, H, W] tensor (row, column and size names given). */
 const nchwPixel = (h: string, w: string, H: string, W: string) => `let ${w} = i % ${W}; let ${h} = (i / ${W}) % ${H}; let nc = i / (${W} * ${H});
   let c = nc % C; let n = nc / C;`;
@@ -657,6 +728,9 @@ function attentionMeta(q: View, k: View, v: View, mask: View | null, isCausal: b
   return { m, L, S, E, Ev, batch, last2, batchStrides };
 }
 
+/** Largest im2col scratch (bytes x 2, for the size class) a convolution lowers with; larger ones run the direct kernels. */
+const CONV_SCRATCH_MAX = 512 << 20;
+
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const flag = (v: unknown): boolean | null => (v === undefined ? false : typeof v === 'boolean' ? v : null);
 
@@ -708,6 +782,32 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
     }
     return true;
   };
+
+  /** A float32 matrix view of a scratch buffer. */
+  const mat = (buf: GpuBuffer, shape: number[], strides: number[], offset = 0): View => ({ buf, dtype: 'float32', shape, strides, offset });
+  /** The output gradient packed as a float32 [O, N, Pp] scratch matrix (convPackGradShader). */
+  const packGrad = (grad: View, N: number, C: number, [H, W]: readonly number[], O: number, KH: number, KW: number, p: Conv2dParams, Pp: number): GpuBuffer => {
+    const gp = be.ctx.alloc(O * N * Pp * 4);
+    const m = new Meta().i(O * N * Pp, N, C, H!, W!, O, KH, KW, ...convGeom(p), ...v4(grad), Pp);
+    be.run(`convPackGrad|${grad.dtype}`, () => convPackGradShader(grad.dtype), m, [{ buf: gb(grad.buf) }, { buf: gp, write: true }], O * N * Pp);
+    return gp;
+  };
+  /**
+   * Whether a convolution lowers onto im2col + matmul (float32, groups 1, scratch within the
+   * adapter's binding limit and CONV_SCRATCH_MAX, batch within the dispatch limit), and its padded
+   * matrix sizes: Kc = C * KH * KW taps (+ 1 row of ones for the bias), padded to Kp (a multiple of
+   * 4), and P = OH * OW output pixels padded to Pp, so the vec4 matmul kernel applies.
+   */
+  const lowering = (dtype: DType, N: number, C: number, KH: number, KW: number, p: Conv2dParams, ones: boolean) => {
+    if (dtype !== 'float32' || p.groups !== 1 || N > 65535) return null;
+    const Kc = C * KH * KW, P = p.outSize[0] * p.outSize[1];
+    const Kp = Math.ceil((Kc + (ones ? 1 : 0)) / 4) * 4, Pp = Math.ceil(P / 4) * 4;
+    const lim = be.ctx.device.limits;
+    const bytes = Kp * N * Pp * 4;
+    if (bytes > Math.min(CONV_SCRATCH_MAX, lim.maxStorageBufferBindingSize, lim.maxBufferSize) / 2) return null;
+    return { Kc, Kp, P, Pp };
+  };
+  const lowered = be.convLowered;
 
   return {
     softmax: softmax(false),
@@ -846,6 +946,30 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       const [N, C, H, W] = x.shape as [number, number, number, number];
       const [O, , KH, KW] = weight.shape as [number, number, number, number];
       const numel = N * O * p.outSize[0] * p.outSize[1];
+      const low = lowering(x.dtype, N, C, KH, KW, p, bias !== null);
+      if (low && numel > 0) {
+        // out[n] = Wp [O, Kp] x col[:, n] [Kp, Pp] (the bias as the row of ones), batched over n
+        const { Kp, Pp, P } = low;
+        const ctx = be.ctx;
+        const col = ctx.alloc(Kp * N * Pp * 4), wp = ctx.alloc(O * Kp * 4);
+        const m = new Meta().i((Kp * N * Pp) / 4, N, C, H, W, O, KH, KW, ...convGeom(p), ...v4(x), Kp, Pp, bias ? 1 : 0);
+        be.run(`im2col|${x.dtype}`, () => im2colShader(x.dtype), m, [{ buf: gb(x.buf) }, { buf: col, write: true }], (Kp * N * Pp) / 4);
+        const mw = new Meta().i(O * Kp, N, C, H, W, O, KH, KW, ...convGeom(p), ...v4(weight));
+        mw.i(bias ? bias.offset : 0, bias ? bias.strides[0]! : 0, bias ? 1 : 0, Kp);
+        be.run(`convPackWeight|${weight.dtype}`, () => convPackWeightShader(weight.dtype), mw, [
+          { buf: gb(weight.buf) }, { buf: bias ? gb(bias.buf) : be.ctx.dummy }, { buf: wp, write: true },
+        ], O * Kp);
+        const dst = Pp === P ? gb(out) : ctx.alloc(N * O * Pp * 4);
+        be.matmul(mat(wp, [N, O, Kp], [0, Kp, 1]), mat(col, [N, Kp, Pp], [Pp, N * Pp, 1]), dst);
+        if (dst !== out) {
+          be.copy(mat(dst, [N, O, P], [O * Pp, Pp, 1]), mat(gb(out), [N, O, P], [O * P, P, 1]));
+          ctx.free(dst);
+        }
+        ctx.free(col);
+        ctx.free(wp);
+        lowered.conv2d++;
+        return;
+      }
       const m = new Meta().i(numel, N, C, H, W, O, KH, KW, ...convGeom(p), ...v4(x), ...v4(weight));
       m.i(bias ? bias.offset : 0, bias ? bias.strides[0]! : 0, 0, 0, 0, bias ? 1 : 0);
       be.run(`conv2d|${x.dtype}`, () => conv2dShader(x.dtype), m, [
@@ -857,6 +981,25 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       const [, Cg, KH, KW] = weight.shape as [number, number, number, number];
       const C = Cg * p.groups;
       const numel = N * C * inputSize[0] * inputSize[1];
+      const low = weight.dtype === grad.dtype ? lowering(grad.dtype, N, C, KH, KW, p, false) : null;
+      if (low && numel > 0) {
+        // dcol[n] = Wp^T [Kp, O] x Gp[:, n] [O, Pp], batched over n; then col2im
+        const { Kp, Pp } = low;
+        const ctx = be.ctx;
+        const wp = ctx.alloc(O * Kp * 4), gp = packGrad(grad, N, C, inputSize, O, KH, KW, p, Pp), dcol = ctx.alloc(N * Kp * Pp * 4);
+        const mw = new Meta().i(O * Kp, N, C, inputSize[0], inputSize[1], O, KH, KW, ...convGeom(p), ...v4(weight), 0, 0, 0, Kp);
+        be.run(`convPackWeight|${weight.dtype}`, () => convPackWeightShader(weight.dtype), mw, [
+          { buf: gb(weight.buf) }, { buf: ctx.dummy }, { buf: wp, write: true },
+        ], O * Kp);
+        be.matmul(mat(wp, [N, Kp, O], [0, 1, Kp]), mat(gp, [N, O, Pp], [Pp, N * Pp, 1]), dcol);
+        const m = new Meta().i(numel, N, C, inputSize[0], inputSize[1], O, KH, KW, ...convGeom(p), Kp, Pp);
+        be.run(`col2im|${grad.dtype}`, () => col2imShader(grad.dtype), m, [{ buf: dcol }, { buf: gb(out), write: true }], numel);
+        ctx.free(wp);
+        ctx.free(gp);
+        ctx.free(dcol);
+        lowered.conv2dBackwardInput++;
+        return;
+      }
       const m = new Meta().i(numel, N, C, inputSize[0], inputSize[1], O, KH, KW, ...convGeom(p), ...v4(grad), ...v4(weight));
       be.run(`conv2dBackwardInput|${grad.dtype}`, () => conv2dBackInputShader(grad.dtype), m, [
         { buf: gb(grad.buf) }, { buf: gb(weight.buf) }, { buf: gb(out), write: true },
@@ -866,6 +1009,25 @@ export function makeOverrides(be: WebGPUBackend): Overrides {
       const [N, O] = grad.shape as [number, number];
       const [, C, H, W] = x.shape as [number, number, number, number];
       const numel = O * (C / p.groups) * kernelSize[0] * kernelSize[1];
+      const [KH, KW] = kernelSize;
+      const low = x.dtype === grad.dtype ? lowering(grad.dtype, N, C, KH, KW, p, gradBias !== null) : null;
+      if (low && numel > 0 && N * low.P > 0) {
+        // per image dWp[n] [O, Kp] = Gp[:, n] [O, Pp] x col[:, n]^T [Pp, Kp] (the bias gradient is the
+        // column of the row of ones), then summed over n (shorter f32 chains, N times the parallelism)
+        const { Kp, Pp, Kc } = low;
+        const ctx = be.ctx;
+        const col = ctx.alloc(Kp * N * Pp * 4), gp = packGrad(grad, N, C, [H, W], O, KH, KW, p, Pp), dw = ctx.alloc(N * O * Kp * 4);
+        const m = new Meta().i((Kp * N * Pp) / 4, N, C, H, W, O, KH, KW, ...convGeom(p), ...v4(x), Kp, Pp, gradBias ? 1 : 0);
+        be.run(`im2col|${x.dtype}`, () => im2colShader(x.dtype), m, [{ buf: gb(x.buf) }, { buf: col, write: true }], (Kp * N * Pp) / 4);
+        be.matmul(mat(gp, [N, O, Pp], [Pp, N * Pp, 1]), mat(col, [N, Pp, Kp], [Pp, 1, N * Pp]), dw);
+        be.reduce('sum', mat(dw, [N, O, Kc], [O * Kp, Kp, 1]), [0], out);
+        if (gradBias) be.reduce('sum', mat(dw, [N, O], [O * Kp, Kp], Kc), [0], gradBias);
+        ctx.free(col);
+        ctx.free(gp);
+        ctx.free(dw);
+        lowered.conv2dBackwardWeight++;
+        return;
+      }
       const m = new Meta().i(numel, N, C, H, W, O, kernelSize[0], kernelSize[1], ...convGeom(p), ...v4(grad), ...v4(x));
       be.run(`conv2dBackwardWeight|${grad.dtype}`, () => conv2dBackWeightShader(grad.dtype), m, [
         { buf: gb(grad.buf) }, { buf: gb(x.buf) }, { buf: gb(out), write: true },
