@@ -5,14 +5,11 @@ import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeDevice, probeDevice, releaseDevices } from '@tensile/app-kit';
+import { deviceTestGate, releaseDevices } from '@tensile/app-kit';
 import { loadMobyDick } from '../src/data.js';
 import { train, type CharLstmOptions } from '../src/train.js';
 
-const gpuWhy = await probeDevice('webgpu');
-if (gpuWhy) console.warn(`[char-lstm] webgpu test skipped: ${gpuWhy}`);
-else console.log(`[char-lstm] ${describeDevice('webgpu')}`);
-const reference = (await probeDevice('cpu')) === null ? 'cpu' : 'js';
+const { why: gpuWhy, reference } = await deviceTestGate('char-lstm', 'webgpu');
 const gpuIt = gpuWhy ? it.skip : it;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tensile-char-lstm-webgpu-'));
 afterAll(() => {

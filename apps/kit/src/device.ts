@@ -127,6 +127,19 @@ export async function probeDevice(name: string): Promise<string | null> {
   }
 }
 
+/**
+ * For tests that run an app on `device` when it can start: probes it, prints either the reason it
+ * cannot (the tests then skip, naming it) or the adapter line, and picks the reference device to
+ * compare with (cpu when it loads, else js).
+ */
+export async function deviceTestGate(app: string, device: string): Promise<{ why: string | null; reference: 'cpu' | 'js' }> {
+  const why = await probeDevice(device);
+  if (why) console.warn(`[${app}] ${device} test skipped: ${why}`);
+  else console.log(`[${app}] ${describeDevice(device)}`);
+  const reference = (await probeDevice('cpu')) === null ? 'cpu' : 'js';
+  return { why, reference };
+}
+
 /** The default device (after useDevice). */
 export function currentDevice(): string {
   return getDefaultDevice();

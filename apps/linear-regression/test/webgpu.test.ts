@@ -5,14 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeDevice, probeDevice, releaseDevices, useDevice } from '@tensile/app-kit';
+import { deviceTestGate, releaseDevices, useDevice } from '@tensile/app-kit';
 import { trainBoston } from '../src/boston.js';
 import { trainSeedExample } from '../src/seed-example.js';
 
-const gpuWhy = await probeDevice('webgpu');
-if (gpuWhy) console.warn(`[linear-regression] webgpu test skipped: ${gpuWhy}`);
-else console.log(`[linear-regression] ${describeDevice('webgpu')}`);
-const reference = (await probeDevice('cpu')) === null ? 'cpu' : 'js';
+const { why: gpuWhy, reference } = await deviceTestGate('linear-regression', 'webgpu');
 const gpuIt = gpuWhy ? it.skip : it;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tensile-linreg-webgpu-'));
 afterAll(() => {

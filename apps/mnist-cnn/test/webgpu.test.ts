@@ -5,13 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeDevice, probeDevice, releaseDevices } from '@tensile/app-kit';
+import { deviceTestGate, releaseDevices } from '@tensile/app-kit';
 import { train, type TrainOptions } from '../src/train.js';
 
-const gpuWhy = await probeDevice('webgpu');
-if (gpuWhy) console.warn(`[mnist-cnn] webgpu test skipped: ${gpuWhy}`);
-else console.log(`[mnist-cnn] ${describeDevice('webgpu')}`);
-const reference = (await probeDevice('cpu')) === null ? 'cpu' : 'js';
+const { why: gpuWhy, reference } = await deviceTestGate('mnist-cnn', 'webgpu');
 const gpuIt = gpuWhy ? it.skip : it;
 
 const dirs: string[] = [];
