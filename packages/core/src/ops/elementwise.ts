@@ -339,10 +339,10 @@ function ones(x: Tensor): Tensor {
 // ---- activations (compositions: gradients come from their parts) ----
 
 export function relu(x: Tensor): Tensor {
+  x._assertAlive('relu');
   const be = x.storage.backend;
   const fused = be.overrides?.relu;
   if (fused && (x.dtype === 'float32' || x.dtype === 'float64')) {
-    x._assertAlive('relu');
     const out = empty(be, x.dtype, x.shape);
     if (out.numel > 0) fused(x._view('relu'), out.storage.buf);
     if (needsGrad(x)) record('ReluBackward', [x], [out], ([g], [y]) => [reluGrad(g!, y!)], [out]);
