@@ -1,8 +1,13 @@
-// The persistent thread pool behind parallel_for (see threadpool.h). After a job, workers spin
-// briefly (kSpinNs, ~30 µs, with a pause instruction) watching for the next job, then sleep on a
-// condition variable: back-to-back kernels find the workers awake (a futex wake-up costs tens of
-// µs, as much as a whole 1M-element kernel), while idle workers stop burning a core quickly.
-// The caller likewise spins briefly for the workers' last chunks before blocking.
+// The persistent thread pool behind parallel_for (see threadpool.h).
+// Waiting: after a job, workers watch for the next one for kSpinNs (250 µs), then sleep on a
+// condition variable; the caller watches for the workers' last chunks for up to kWaitSpinNs
+// (2 ms) before blocking. Each watch spins with a pause instruction for its first 30 µs, then
+// also yields the core to any other runnable thread between checks, so a waiting thread costs
+// other processes little, and an idle pool sleeps within a quarter millisecond. Why watch this
+// long: on this class of VM a futex wake-up takes 5-20 µs typically but 1-4 ms now and then
+// (the sleeping vCPU is descheduled by the hypervisor), and a GEMM runs two jobs per depth
+// block (pack B, then compute), so a worker or caller that went to sleep between them stalled
+// the whole product; with 30 µs watches 2-thread sgemm lost up to half its speed at n = 512.
 // A job is split into at most `threads` contiguous chunks (parallel_for_each: one per item) that
 // the caller and the workers take from an atomic counter; the first exception thrown by a chunk
 // is rethrown in the caller.
@@ -25,7 +30,16 @@ namespace tensile {
 
 namespace {
 
-constexpr int64_t kSpinNs = 30000;
+// (Overridable for experiments with tools/probe.sh -D...; not a runtime setting.)
+#ifndef TENSILE_POOL_SPIN_NS
+#define TENSILE_POOL_SPIN_NS 250000
+#endif
+#ifndef TENSILE_POOL_WAIT_SPIN_NS
+#define TENSILE_POOL_WAIT_SPIN_NS 2000000
+#endif
+constexpr int64_t kSpinNs = TENSILE_POOL_SPIN_NS;
+constexpr int64_t kWaitSpinNs = TENSILE_POOL_WAIT_SPIN_NS;
+constexpr int64_t kPureSpinNs = 30000;  // after this, yield between checks
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -39,9 +53,9 @@ inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Spins until pred() holds or about kSpinNs passed; returns pred()'s last value.
+// Spins until pred() holds or about limit_ns passed; returns pred()'s last value.
 template <class P>
-bool spin_until(P&& pred) {
+bool spin_until(P&& pred, int64_t limit_ns = kSpinNs) {
   if (pred()) return true;
   const int64_t t0 = now_ns();
   for (;;) {
@@ -49,7 +63,9 @@ bool spin_until(P&& pred) {
       cpu_relax();
       if (pred()) return true;
     }
-    if (now_ns() - t0 > kSpinNs) return pred();
+    const int64_t dt = now_ns() - t0;
+    if (dt > limit_ns) return pred();
+    if (dt > kPureSpinNs) std::this_thread::yield();
   }
 }
 
@@ -118,7 +134,7 @@ class Pool {
     t_in_parallel = false;
     {
       // Wait until every chunk finished and no worker still looks at the job.
-      spin_until([&] { return job.done.load(std::memory_order_acquire) == chunks && active_.load(std::memory_order_acquire) == 0; });
+      spin_until([&] { return job.done.load(std::memory_order_acquire) == chunks && active_.load(std::memory_order_acquire) == 0; }, kWaitSpinNs);
       std::unique_lock<std::mutex> lk(mu_);
       done_cv_.wait(lk, [&] { return job.done.load(std::memory_order_acquire) == chunks && active_.load(std::memory_order_acquire) == 0; });
       job_ = nullptr;

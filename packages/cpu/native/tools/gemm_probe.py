@@ -4,7 +4,7 @@ wall time and CPU time per call. Tools only (not part of the addon or the benchm
 
     sh probe.sh                                   # -> build/libprobe.so (current gemm*.cc)
     /usr/bin/python3 gemm_probe.py [--threads 1,2] [--sizes 256,512,1024,2048] [--rounds 15]
-        [--lib NAME=PATH ...] [--peers numpy,torch] [--ms 40]
+        [--lib NAME=PATH ...] [--peers numpy,torch] [--ms 40] [--gap 0.3]
 
 Each (threads) configuration runs in its own child process (OpenBLAS reads OPENBLAS_NUM_THREADS
 when it loads; OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed). Per size, every round times
@@ -87,6 +87,9 @@ def child(args):
             order = names[r % len(names):] + names[: r % len(names)]
             for name in order:
                 f, it = calls[name], iters[name]
+                # Let the previous system's idle threads stop spinning (OpenBLAS and OpenMP
+                # workers busy-wait after a call and would take a core from the next system).
+                time.sleep(args.gap)
                 f()
                 c0, w0 = cpu_clock(), time.perf_counter()
                 for _ in range(it):
@@ -107,6 +110,7 @@ def main():
     ap.add_argument("--sizes", default="256,512,1024,2048")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--ms", type=float, default=40)
+    ap.add_argument("--gap", type=float, default=0.3, help="seconds of sleep before each timing")
     ap.add_argument("--lib", action="append")
     ap.add_argument("--peers", default="numpy,torch")
     ap.add_argument("--child", action="store_true")
@@ -123,7 +127,7 @@ def main():
         env.update(OPENBLAS_NUM_THREADS=str(nt), OMP_NUM_THREADS=str(nt), MKL_NUM_THREADS=str(nt),
                    TENSILE_NUM_THREADS=str(nt))
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--threads", str(nt),
-               "--sizes", ",".join(map(str, args.sizes)), "--rounds", str(args.rounds), "--ms", str(args.ms),
+               "--sizes", ",".join(map(str, args.sizes)), "--rounds", str(args.rounds), "--ms", str(args.ms), "--gap", str(args.gap),
                "--peers", args.peers] + sum((["--lib", l] for l in args.lib), [])
         rows += json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
     systems = list(dict.fromkeys(r["system"] for r in rows))

@@ -111,12 +111,8 @@ void set_num_threads(int n) {
   pool().resize(n);
 }
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  const int nt = num_threads();
-  if (grain < 1) grain = 1;
-  int64_t chunks = std::min<int64_t>(nt, (n + grain - 1) / grain);
-  if (chunks <= 1 || t_in_pool) return fn(0, n);
+static void run_job(int64_t n, int64_t chunks, const std::function<void(int64_t, int64_t)>& fn) {
+  if (chunks <= 1 || num_threads() <= 1 || t_in_pool) return fn(0, n);
   Pool& p = pool();
   {
     std::lock_guard<std::mutex> l(p.mu);
@@ -133,6 +129,17 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   t_in_pool = false;
   std::unique_lock<std::mutex> l(p.mu);
   p.done_cv.wait(l, [&] { return p.finished == p.chunks; });
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  run_job(n, std::min<int64_t>(num_threads(), (n + grain - 1) / grain), fn);
+}
+
+void parallel_for_each(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  run_job(n, n, fn);
 }
 
 }  // namespace tensile
