@@ -4,11 +4,16 @@
 Usage:
     python3 peers.py --probe          print {"numpy": ..., "torch": ..., "blas": ...} as JSON
     python3 peers.py SPEC.json        run the cases of SPEC (or "-" for stdin), print JSON results
+    python3 peers.py --serve          read one SPEC per line on stdin, answer each with one line of
+                                      JSON results (a persistent peer, so a suite can alternate
+                                      with it case by case without re-importing torch)
 
 SPEC: {
   "threads": 1,                       torch.set_num_threads; BLAS threads come from the env
   "systems": ["numpy", "torch"],      which peers to run (a missing one is reported, not fatal)
   "warmupMs": 100, "minRepMs": 20, "reps": 7, "maxCaseMs": 4000,
+  "gapMs": 0,                         sleep before each system's case (lets another runtime's
+                                      idle threads, which spin after a call, stop first)
   "cases": [{"id": "...", "kind": "gemm", "n": 256}, ...]
 }
 Kinds: gemm {n}; add, mul, sum, max, copy {numel}; softmax {shape}; layernorm {shape};
@@ -305,19 +310,12 @@ def torch_case(torch, case):
     return None
 
 
-def main():
-    mods, missing = load_peers()
-    if len(sys.argv) > 1 and sys.argv[1] == "--probe":
-        print(json.dumps({"versions": versions(mods), "missing": missing}))
-        return 0
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    spec = json.load(sys.stdin if sys.argv[1] == "-" else open(sys.argv[1]))
+def run_spec(mods, missing, spec):
     threads = int(spec.get("threads", 1))
     if "torch" in mods:
         mods["torch"].set_num_threads(threads)
     wanted = spec.get("systems", ["numpy", "torch"])
+    gap = spec.get("gapMs", 0) / 1e3
     results, errors = [], []
     for case in spec["cases"]:
         for system in wanted:
@@ -328,6 +326,8 @@ def main():
                 fn = build(mods[system], case)
                 if fn is None:
                     continue
+                if gap > 0:
+                    time.sleep(gap)
                 sec, iters, reps = measure(fn, spec)
                 res = {"id": case["id"], "system": system, "seconds": sec, "iters": iters, "reps": reps}
                 if case.get("cpuTime"):
@@ -335,7 +335,25 @@ def main():
                 results.append(res)
             except Exception as e:  # report and go on with the other cases
                 errors.append({"id": case["id"], "system": system, "error": f"{type(e).__name__}: {e}"})
-    print(json.dumps({"versions": versions(mods), "missing": missing, "results": results, "errors": errors}))
+    return {"versions": versions(mods), "missing": missing, "results": results, "errors": errors}
+
+
+def main():
+    mods, missing = load_peers()
+    if len(sys.argv) > 1 and sys.argv[1] == "--probe":
+        print(json.dumps({"versions": versions(mods), "missing": missing}))
+        return 0
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if sys.argv[1] == "--serve":
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            print(json.dumps(run_spec(mods, missing, json.loads(line))), flush=True)
+        return 0
+    spec = json.load(sys.stdin if sys.argv[1] == "-" else open(sys.argv[1]))
+    print(json.dumps(run_spec(mods, missing, spec)))
     return 0
 
 

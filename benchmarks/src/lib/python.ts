@@ -8,7 +8,8 @@
  * halve OpenBLAS's speed) and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS set to
  * the run's thread count; PyTorch also gets torch.set_num_threads.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const PEERS_PY = fileURLToPath(new URL('../../python/peers.py', import.meta.url));
@@ -133,6 +134,69 @@ export function runPython(cases: PyCase[], threads: number, opts: { systems?: st
   } catch {
     return fail(`unreadable output from ${PEERS_PY}`);
   }
+}
+
+/**
+ * A persistent Python peer (peers.py --serve): numpy and torch are imported once, and each
+ * `run` sends one spec and waits for its results, so a suite can alternate with it case by case
+ * (the load of a shared machine then hits both sides alike). Never rejects: failures come back
+ * as `missing`, like runPython's.
+ */
+export interface PythonPeers {
+  run(cases: PyCase[], opts?: { systems?: string[]; timing?: Record<string, number> }): Promise<PyRun>;
+  close(): void;
+}
+
+export function startPythonPeers(threads: number): PythonPeers {
+  const info = resolvePython();
+  const missingAll = (why: string): PyRun => ({
+    results: [],
+    missing: Object.fromEntries(['numpy', 'torch'].map((s) => [s, info.missing[s] ?? why])),
+    errors: [],
+    versions: info.versions,
+  });
+  if (!info.python) {
+    return { run: async () => ({ results: [], missing: info.missing, errors: [], versions: {} }), close: () => {} };
+  }
+  const child = spawn(info.python, [PEERS_PY, '--serve'], { env: pythonEnv(threads), stdio: ['pipe', 'pipe', 'pipe'] });
+  let dead: string | undefined;
+  let stderr = '';
+  const waiting: ((line: string | undefined) => void)[] = [];
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => waiting.shift()?.(line));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const fail = (why: string) => {
+    dead ??= why;
+    for (const w of waiting.splice(0)) w(undefined);
+  };
+  child.on('error', (e) => fail(`${info.python} ${PEERS_PY}: ${e.message}`));
+  child.on('exit', (code) => fail(`${info.python} ${PEERS_PY} exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`));
+  child.stdin.on('error', () => {}); // reported through 'exit'
+  return {
+    run(cases, opts = {}) {
+      if (dead) return Promise.resolve(missingAll(dead));
+      const spec = { threads, systems: opts.systems ?? ['numpy', 'torch'], ...(opts.timing ?? {}), cases };
+      return new Promise<PyRun>((resolve) => {
+        waiting.push((line) => {
+          if (line === undefined) return resolve(missingAll(dead ?? 'the python peer stopped'));
+          try {
+            const out = JSON.parse(line) as PyRun;
+            resolve({ ...out, missing: { ...info.missing, ...out.missing } });
+          } catch {
+            resolve(missingAll(`unreadable output from ${PEERS_PY}`));
+          }
+        });
+        child.stdin.write(JSON.stringify(spec) + '\n');
+      });
+    },
+    close() {
+      lines.close();
+      child.stdin.end();
+      child.kill();
+    },
+  };
 }
 
 /** "numpy 1.24.2 (OpenBLAS 0.3.21 ... Cooperlake, 1 thread)" and "torch 1.13.0", for notes. */

@@ -2,11 +2,18 @@
  * Square float32 GEMM, C = A @ B with A, B of n x n, in GFLOP/s (2 n^3 flops per product,
  * median over repeats after warm-up).
  *
- *   pnpm bench gemm [--threads 1,2] [--json FILE] [--sizes 256,512,1024,2048]
+ *   pnpm bench gemm [--threads 1,2] [--json FILE] [--sizes 256,512,1024,2048] [--rounds 5]
  *
  * Systems: tensile-cpu (@tensile/cpu), tensile-js (the reference backend, n <= 512, first run
  * only), numpy (its BLAS, OpenBLAS here), torch, onnxruntime (a one-node MatMul model built in
  * code), tfjs-wasm (single-threaded in Node) and tfjs-cpu (n <= 512) in the first run only.
+ *
+ * tensile-cpu, numpy and torch, the systems the ratio is about, alternate size by size for
+ * --rounds rounds (the Python peers in one persistent process), and each value is the median
+ * over rounds: on a shared or virtual machine whose speed drifts by 10 % over seconds, measuring
+ * one system after the other compares the drift, not the systems. Each measurement starts after
+ * a pause (GAP_MS) in which the previous system's idle threads (OpenBLAS and OpenMP workers
+ * spin after a call) stop competing for the cores.
  *
  *   pnpm bench gemm --device webgpu [--sizes ...]
  *
@@ -19,76 +26,127 @@
 import { parseArgs } from 'node:util';
 import { matmul, randn, ready, setDefaultDevice } from '@tensile/core';
 import { forEachTfjsBackend, loadOrt, ortSession, type Tf } from '../lib/jspeers';
-import { pythonAvailability, runPython, type PyCase } from '../lib/python';
+import { pythonAvailability, startPythonPeers } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
 import { loadTensileCpu } from '../lib/tensile';
-import { timeAsync, timeSync } from '../lib/timing';
+import { median, timeAsync, timeSync } from '../lib/timing';
 import type { SuiteContext, SuiteResult } from '../types';
 
 const JS_MAX = 512;
 const TFJS_CPU_MAX = 512;
 
-function options(args: string[]): { sizes: number[]; device: 'cpu' | 'webgpu' } {
-  const { values } = parseArgs({ args, options: { sizes: { type: 'string' }, device: { type: 'string' } }, strict: true, allowPositionals: false });
+function options(args: string[]): { sizes: number[]; device: 'cpu' | 'webgpu'; rounds: number } {
+  const { values } = parseArgs({ args, options: { sizes: { type: 'string' }, device: { type: 'string' }, rounds: { type: 'string' } }, strict: true, allowPositionals: false });
+  const rounds = Number(values.rounds ?? 5);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`gemm: --rounds must be a positive integer, got ${values.rounds}`);
   const device = values.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'webgpu') throw new Error(`gemm: --device must be cpu or webgpu, got ${device}`);
   const list = (values.sizes ?? '256,512,1024,2048').split(',').map(Number);
   if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`gemm: --sizes must be positive integers, got ${values.sizes}`);
-  return { sizes: list, device };
+  return { sizes: list, device, rounds };
 }
+
+const GAP_MS = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const gflops = (n: number, seconds: number) => (2 * n ** 3) / seconds / 1e9;
 const caseName = (n: number) => `sgemm ${n}`;
 
 export async function run(ctx: SuiteContext): Promise<SuiteResult> {
-  const { sizes: ns, device } = options(ctx.args);
+  const { sizes: ns, device, rounds } = options(ctx.args);
   const rec = new Recorder(ctx);
   const T = ctx.threads;
   const put = (n: number, system: string, threads: number, seconds: number) => {
     rec.add(caseName(n), system, threads, 'throughput', gflops(n, seconds), 'GFLOP/s');
     console.log(`  ${caseName(n).padEnd(12)} ${system.padEnd(14)} ${threads}t  ${gflops(n, seconds).toFixed(2)} GFLOP/s`);
   };
-  // Throughput per CPU second of the process (all its threads), scaled by the thread count: what
-  // the wall-clock figure would be if each thread had a core to itself. Steadier than wall time
-  // when other processes share the cores; peers whose idle threads spin are charged for it.
-  const putCpu = (n: number, system: string, threads: number, cpuSeconds: number) => {
-    rec.add(caseName(n), system, threads, 'cpu-time throughput', gflops(n, cpuSeconds / threads), 'GFLOP/s');
-  };
   if (device === 'webgpu') {
     await runWebGPU(ctx, rec, ns, put);
     return rec.result();
   }
 
-  // Tensile
+  // Tensile's reference backend (first run only; slow, one measurement).
   const cpu = await loadTensileCpu();
   rec.available('tensile-cpu', T, cpu);
-  const devices: [string, string, number, number][] = [];
-  if (cpu.ok) devices.push(['cpu', 'tensile-cpu', T, Infinity]);
   if (ctx.firstRun) {
-    devices.push(['js', 'tensile-js', 1, JS_MAX]);
     rec.available('tensile-js', 1, { ok: true, note: `@tensile/core js device (n <= ${JS_MAX})` });
-  }
-  for (const [device, system, threads, max] of devices) {
-    setDefaultDevice(device);
-    for (const n of ns.filter((x) => x <= max)) {
-      await attempt(rec, `${system} ${caseName(n)}`, () => {
+    setDefaultDevice('js');
+    for (const n of ns.filter((x) => x <= JS_MAX)) {
+      await attempt(rec, `tensile-js ${caseName(n)}`, () => {
         const a = randn([n, n]), b = randn([n, n]);
-        const f = () => matmul(a, b).dispose();
-        const t = timeSync(f);
-        put(n, system, threads, t.seconds);
-        if (device === 'cpu') {
-          const calls = Math.max(3, t.iters * t.reps);
-          const u0 = process.cpuUsage();
-          for (let i = 0; i < calls; i++) f();
-          const u = process.cpuUsage(u0);
-          putCpu(n, system, threads, (u.user + u.system) / 1e6 / calls);
-        }
+        put(n, 'tensile-js', 1, timeSync(() => matmul(a, b).dispose()).seconds);
         a.dispose();
         b.dispose();
       });
     }
   }
-  setDefaultDevice('js');
+
+  // tensile-cpu, numpy and torch alternate, size by size, round after round (see the module doc).
+  // Per sample: wall seconds per call (the usual timing) and process CPU seconds per call (all
+  // threads, over as many calls again).
+  const samples = new Map<string, { n: number; system: string; wall: number[]; cpu: number[] }>();
+  const sample = (n: number, system: string, wall: number, cpuSeconds?: number) => {
+    const key = `${n}|${system}`;
+    if (!samples.has(key)) samples.set(key, { n, system, wall: [], cpu: [] });
+    const s = samples.get(key)!;
+    s.wall.push(wall);
+    if (cpuSeconds !== undefined) s.cpu.push(cpuSeconds);
+  };
+  const peers = startPythonPeers(T);
+  let peersChecked = false;
+  let peersUp = true;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const line: string[] = [];
+      for (const n of ns) {
+        if (cpu.ok) {
+          setDefaultDevice('cpu');
+          await sleep(GAP_MS);
+          await attempt(rec, `tensile-cpu ${caseName(n)}`, () => {
+            const a = randn([n, n]), b = randn([n, n]);
+            const f = () => matmul(a, b).dispose();
+            const t = timeSync(f);
+            const calls = Math.max(3, t.iters * t.reps);
+            const u0 = process.cpuUsage();
+            for (let i = 0; i < calls; i++) f();
+            const u = process.cpuUsage(u0);
+            sample(n, 'tensile-cpu', t.seconds, (u.user + u.system) / 1e6 / calls);
+            line.push(`${n} tensile-cpu ${gflops(n, t.seconds).toFixed(1)}`);
+            a.dispose();
+            b.dispose();
+          });
+          setDefaultDevice('js');
+        }
+        if (!peersUp) continue;
+        const py = await peers.run([{ id: caseName(n), kind: 'gemm', n, cpuTime: true }], { timing: { gapMs: GAP_MS } });
+        if (!peersChecked) {
+          peersChecked = true;
+          for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
+          peersUp = Object.keys(py.missing).length < 2;
+        }
+        for (const r of py.results) {
+          sample(n, r.system, r.seconds, r.cpuSeconds);
+          line.push(`${r.system} ${gflops(n, r.seconds).toFixed(1)}`);
+        }
+        for (const e of py.errors) rec.note(`round ${round + 1}: ${e.system} ${e.id} failed: ${e.error}`);
+      }
+      console.log(`  round ${round + 1}/${rounds} (GFLOP/s): ${line.join(', ')}`);
+    }
+  } finally {
+    peers.close();
+  }
+  for (const s of samples.values()) {
+    const k = s.wall.length;
+    const detail = k > 1 ? `median of ${k} rounds: ${s.wall.map((w) => gflops(s.n, w).toFixed(1)).join(', ')} GFLOP/s` : undefined;
+    rec.add(caseName(s.n), s.system, T, 'throughput', gflops(s.n, median(s.wall)), 'GFLOP/s', detail);
+    console.log(`  ${caseName(s.n).padEnd(12)} ${s.system.padEnd(14)} ${T}t  ${gflops(s.n, median(s.wall)).toFixed(2)} GFLOP/s (median of ${k})`);
+    // Throughput per CPU second of the process (all its threads), scaled by the thread count:
+    // what the wall-clock figure would be if each thread had a core to itself. Steadier than
+    // wall time when other processes share the cores; idle threads that spin are charged for it.
+    if (s.cpu.length > 0) rec.add(caseName(s.n), s.system, T, 'cpu-time throughput', gflops(s.n, median(s.cpu) / T), 'GFLOP/s');
+  }
+  rec.note(`tensile-cpu, numpy and torch alternate size by size for ${rounds} rounds (python peers in one persistent process, a ${GAP_MS} ms pause before each measurement); each throughput is the median over rounds (the rounds are in the JSON notes)`);
+  rec.note('cpu-time throughput = 2n^3 / (process CPU seconds per call / threads), for tensile-cpu, numpy and torch: steadier than wall time on a shared machine; threads that spin while idle (OpenMP, OpenBLAS) count against their system');
 
   // ONNX Runtime
   const { ort, ...ortAvail } = await loadOrt();
@@ -116,17 +174,6 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
   if (ctx.firstRun) {
     rec.note(`tfjs-cpu limited to n <= ${TFJS_CPU_MAX} and tensile-js to n <= ${JS_MAX} (too slow beyond); TensorFlow.js runs single-threaded in Node`);
   }
-
-  // numpy + BLAS, PyTorch
-  const cases: PyCase[] = ns.map((n) => ({ id: caseName(n), kind: 'gemm', n, cpuTime: true }));
-  const py = runPython(cases, T);
-  for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
-  for (const r of py.results) {
-    put(Number(r.id.split(' ')[1]), r.system, T, r.seconds);
-    if (r.cpuSeconds) putCpu(Number(r.id.split(' ')[1]), r.system, T, r.cpuSeconds);
-  }
-  rec.note('cpu-time throughput = 2n^3 / (process CPU seconds per call / threads), for tensile-cpu, numpy and torch: steadier than wall time on a shared machine; threads that spin while idle (OpenMP, OpenBLAS) count against their system');
-  for (const e of py.errors) rec.note(`${e.system} ${e.id} failed: ${e.error}`);
   return rec.result();
 }
 

@@ -11,6 +11,9 @@
 
 #include <type_traits>
 
+#ifndef TENSILE_PF_HINT
+#define TENSILE_PF_HINT _MM_HINT_T1
+#endif
 #define TENSILE_GEMM_NS avx512
 #include "gemm_driver.h"
 
@@ -169,6 +172,14 @@ struct Kernel {
   }
 
   static void run(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t mr, int64_t nr, bool acc) {
+    run_pf(kc, a, b, c, ldc, mr, nr, acc, nullptr, 0);
+  }
+
+  // pf / pf_lines: cache lines (64 bytes each, from pf on) to prefetch while computing, one per
+  // 8 steps of depth: the driver passes a slice of the next B micro-panel, so the first tile
+  // of the next panel does not wait for it (it comes from L3 otherwise).
+  static void run_pf(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t mr, int64_t nr, bool acc,
+                     const T* pf, int64_t pf_lines) {
     V c0[MR], c1[MR];
     // C is touched only at the end: start fetching its tile now (it is usually out of L1/L2).
 #pragma GCC unroll 16
@@ -182,14 +193,23 @@ struct Kernel {
       c1[i] = Vec::zero();
     }
     int64_t p = 0;
-    // (Software prefetch of the A/B panels measured no gain here: they stream sequentially.)
-    for (; p + 4 <= kc; p += 4) {
+    const char* pfc = reinterpret_cast<const char*>(pf);
+    for (; p + 8 <= kc; p += 8) {
+      if (pf_lines > 0) {
+        _mm_prefetch(pfc, TENSILE_PF_HINT);
+        pfc += 64;
+        pf_lines--;
+      }
       step(a, b, c0, c1);
       step(a + MR, b + NR, c0, c1);
       step(a + 2 * MR, b + 2 * NR, c0, c1);
       step(a + 3 * MR, b + 3 * NR, c0, c1);
-      a += 4 * MR;
-      b += 4 * NR;
+      step(a + 4 * MR, b + 4 * NR, c0, c1);
+      step(a + 5 * MR, b + 5 * NR, c0, c1);
+      step(a + 6 * MR, b + 6 * NR, c0, c1);
+      step(a + 7 * MR, b + 7 * NR, c0, c1);
+      a += 8 * MR;
+      b += 8 * NR;
     }
     for (; p < kc; p++) {
       step(a, b, c0, c1);

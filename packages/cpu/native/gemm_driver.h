@@ -181,6 +181,37 @@ void pack_b(int64_t kc, int64_t nc, const T* B, int64_t rsb, int64_t csb, T* dst
 
 inline int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
+// A kernel may offer run_pf (run plus lines to prefetch, see gemm_avx512.cc).
+template <class K, class = void>
+struct HasRunPf : std::false_type {};
+template <class K>
+struct HasRunPf<K, std::void_t<decltype(&K::run_pf)>> : std::true_type {};
+
+// The micro-kernels of one B micro-panel (bp) down an A block: with a kernel that can, each call
+// also prefetches its share of the next B micro-panel (next), which otherwise comes from L3
+// when the first tile needs it.
+template <class K>
+inline void run_panel(int64_t mc, int64_t kc, const typename K::T* apack, const typename K::T* bp,
+                      const typename K::T* next, typename K::T* cp, int64_t ldc, int64_t nr, bool acc) {
+  constexpr int MR = K::MR, NR = K::NR;
+#ifndef TENSILE_NO_PF
+  if constexpr (HasRunPf<K>::value) {
+    const int64_t calls = (mc + MR - 1) / MR;
+    const int64_t lines = (int64_t(NR) * kc * int64_t(sizeof(typename K::T)) + 63) / 64;
+    const int64_t per = (lines + calls - 1) / calls;
+    for (int64_t ir = 0, q = 0; ir < mc; ir += MR, q++) {
+      const int64_t first = std::min(lines, q * per), n = std::min(lines, first + per) - first;
+      K::run_pf(kc, apack + ir * kc, bp, cp + ir * ldc, ldc, std::min<int64_t>(MR, mc - ir), nr, acc,
+                reinterpret_cast<const typename K::T*>(reinterpret_cast<const char*>(next) + first * 64), n);
+    }
+    return;
+  }
+#endif
+  (void)next;
+  for (int64_t ir = 0; ir < mc; ir += MR)
+    K::run(kc, apack + ir * kc, bp, cp + ir * ldc, ldc, std::min<int64_t>(MR, mc - ir), nr, acc);
+}
+
 // A kernel may bring its own `static void pack_b(kc, nc, B, rsb, csb, dst)` (same layout as
 // pack_b above); otherwise the generic one is used.
 template <class K, class = void>
@@ -228,11 +259,8 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const typename K::T* A, int64_
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
           const T* bp = bpack + jr * kc;
-          T* cp = C + ic * ldc + jc + jr;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int64_t mr = std::min<int64_t>(MR, mc - ir);
-            K::run(kc, apack + ir * kc, bp, cp + ir * ldc, ldc, mr, nr, acc);
-          }
+          const T* next = jr + NR < nc ? bp + NR * kc : bpack;
+          run_panel<K>(mc, kc, apack, bp, next, C + ic * ldc + jc + jr, ldc, nr, acc);
         }
       }
     }
@@ -304,9 +332,8 @@ void gemm_parallel_rows(int64_t m, int64_t n, int64_t k, const typename K::T* A,
       for (int64_t jr = 0; jr < nc; jr += NR) {
         const int64_t nr = std::min<int64_t>(NR, nc - jr);
         const T* bp = bpack + jr * kc;
-        T* cp = C + ic * ldc + jc + jr;
-        for (int64_t ir = 0; ir < mc; ir += MR)
-          K::run(kc, apack + ir * kc, bp, cp + ir * ldc, ldc, std::min<int64_t>(MR, mc - ir), nr, acc);
+        const T* next = jr + NR < nc ? bp + NR * kc : bpack;
+        run_panel<K>(mc, kc, apack, bp, next, C + ic * ldc + jc + jr, ldc, nr, acc);
       }
     }
   };
