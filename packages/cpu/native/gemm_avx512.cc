@@ -113,6 +113,56 @@ void pack_a_rowmajor_f32(int64_t mc, int64_t kc, const float* A, int64_t rsa, fl
   if (ir < mc) pack_a<MR>(mc - ir, kc, A + ir * rsa, rsa, 1, dst);
 }
 
+// Row-major A into 8-tall panels (the float kernel's MR): 8 rows x 16 columns per step, turned
+// into 16 columns of 8 with 16 in-lane unpacks and 8 two-source permutes, a third of the
+// shuffles of the 16 x 16 transpose above (half of whose rows would be zero padding).
+void pack_a_rowmajor_f32_mr8(int64_t mc, int64_t kc, const float* A, int64_t rsa, float* dst) {
+  constexpr int MR = 8;
+  const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  int64_t ir = 0;
+  for (; ir + MR <= mc; ir += MR) {
+    const float* a = A + ir * rsa;
+    int64_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+      __m512 r[8];
+      for (int i = 0; i < 8; i++) {
+        _mm_prefetch(reinterpret_cast<const char*>(a + i * rsa + p + 128), _MM_HINT_T0);
+        r[i] = _mm512_loadu_ps(a + i * rsa + p);
+      }
+      // t: pairs of rows interleaved; u[s] (u[4 + s]): per 128-bit lane L, column 4L + s of
+      // rows 0-3 (rows 4-7).
+      __m512 t[8], u[8];
+      for (int h = 0; h < 2; h++) {
+        t[4 * h + 0] = _mm512_unpacklo_ps(r[4 * h], r[4 * h + 1]);
+        t[4 * h + 1] = _mm512_unpackhi_ps(r[4 * h], r[4 * h + 1]);
+        t[4 * h + 2] = _mm512_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
+        t[4 * h + 3] = _mm512_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
+        const __m512d t0 = _mm512_castps_pd(t[4 * h]), t1 = _mm512_castps_pd(t[4 * h + 1]);
+        const __m512d t2 = _mm512_castps_pd(t[4 * h + 2]), t3 = _mm512_castps_pd(t[4 * h + 3]);
+        u[4 * h + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        u[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        u[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        u[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+      }
+      for (int s = 0; s < 4; s++) {
+        const __m512 a01 = _mm512_permutex2var_ps(u[s], lo, u[4 + s]);  // columns s | 4 + s
+        const __m512 a23 = _mm512_permutex2var_ps(u[s], hi, u[4 + s]);  // columns 8 + s | 12 + s
+        _mm256_storeu_ps(dst + s * MR, _mm512_castps512_ps256(a01));
+        _mm256_storeu_ps(dst + (4 + s) * MR, _mm512_extractf32x8_ps(a01, 1));
+        _mm256_storeu_ps(dst + (8 + s) * MR, _mm512_castps512_ps256(a23));
+        _mm256_storeu_ps(dst + (12 + s) * MR, _mm512_extractf32x8_ps(a23, 1));
+      }
+      dst += 16 * MR;
+    }
+    for (; p < kc; p++) {
+      for (int i = 0; i < MR; i++) dst[i] = a[i * rsa + p];
+      dst += MR;
+    }
+  }
+  if (ir < mc) pack_a<MR>(mc - ir, kc, A + ir * rsa, rsa, 1, dst);
+}
+
 // Column-major B (rsb == 1: B is a transposed row-major matrix, e.g. the weight of linear) into
 // 32-wide panels, 16 rows x 16 columns at a time through a register transpose; a last partial
 // panel goes through the generic pack_b.
@@ -148,7 +198,9 @@ struct Kernel {
   using V = typename Vec::V;
   static constexpr int MR = MR_, NR = 2 * Vec::L, MC = MC_, KC = KC_, NC = NC_;
   static void pack_a(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* dst) {
-    if constexpr (std::is_same<T, float>::value && MR <= 16) {
+    if constexpr (std::is_same<T, float>::value && MR == 8) {
+      if (csa == 1 && rsa != 1) return pack_a_rowmajor_f32_mr8(mc, kc, A, rsa, dst);
+    } else if constexpr (std::is_same<T, float>::value && MR <= 16) {
       if (csa == 1 && rsa != 1) return pack_a_rowmajor_f32<MR>(mc, kc, A, rsa, dst);
     }
     avx512::pack_a<MR>(mc, kc, A, rsa, csa, dst);
