@@ -2,15 +2,15 @@
  * Square float32 GEMM, C = A @ B with A, B of n x n, in GFLOP/s (2 n^3 flops per product,
  * median over repeats after warm-up).
  *
- *   pnpm bench gemm [--threads 1,2] [--json FILE] [--sizes 256,512,1024,2048] [--rounds 5]
+ *   pnpm bench gemm [--threads 1,2] [--json FILE] [--sizes 256,512,1024,2048] [--rounds 7]
  *
  * Systems: tensile-cpu (@tensile/cpu), tensile-js (the reference backend, n <= 512, first run
  * only), numpy (its BLAS, OpenBLAS here), torch, onnxruntime (a one-node MatMul model built in
  * code), tfjs-wasm (single-threaded in Node) and tfjs-cpu (n <= 512) in the first run only.
  *
  * tensile-cpu, numpy and torch, the systems the ratio is about, alternate size by size for
- * --rounds rounds (the Python peers in one persistent process), and each value is the median
- * over rounds: on a shared or virtual machine whose speed drifts by 10 % over seconds, measuring
+ * --rounds rounds (the Python peers in one persistent process; the order turns each round), and
+ * each value is the median over rounds: on a shared or virtual machine whose speed drifts by 10 % over seconds, measuring
  * one system after the other compares the drift, not the systems. Each measurement starts after
  * a pause (GAP_MS) in which the previous system's idle threads (OpenBLAS and OpenMP workers
  * spin after a call) stop competing for the cores.
@@ -37,7 +37,7 @@ const TFJS_CPU_MAX = 512;
 
 function options(args: string[]): { sizes: number[]; device: 'cpu' | 'webgpu'; rounds: number } {
   const { values } = parseArgs({ args, options: { sizes: { type: 'string' }, device: { type: 'string' }, rounds: { type: 'string' } }, strict: true, allowPositionals: false });
-  const rounds = Number(values.rounds ?? 5);
+  const rounds = Number(values.rounds ?? 7);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`gemm: --rounds must be a positive integer, got ${values.rounds}`);
   const device = values.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'webgpu') throw new Error(`gemm: --device must be cpu or webgpu, got ${device}`);
@@ -99,7 +99,8 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     for (let round = 0; round < rounds; round++) {
       const line: string[] = [];
       for (const n of ns) {
-        if (cpu.ok) {
+        const tensile = async () => {
+          if (!cpu.ok) return;
           setDefaultDevice('cpu');
           await sleep(GAP_MS);
           await attempt(rec, `tensile-cpu ${caseName(n)}`, () => {
@@ -116,19 +117,25 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
             b.dispose();
           });
           setDefaultDevice('js');
-        }
-        if (!peersUp) continue;
-        const py = await peers.run([{ id: caseName(n), kind: 'gemm', n, cpuTime: true }], { timing: { gapMs: GAP_MS } });
-        if (!peersChecked) {
-          peersChecked = true;
-          for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
-          peersUp = Object.keys(py.missing).length < 2;
-        }
-        for (const r of py.results) {
-          sample(n, r.system, r.seconds, r.cpuSeconds);
-          line.push(`${r.system} ${gflops(n, r.seconds).toFixed(1)}`);
-        }
-        for (const e of py.errors) rec.note(`round ${round + 1}: ${e.system} ${e.id} failed: ${e.error}`);
+        };
+        const python = async () => {
+          if (!peersUp) return;
+          const systems = round % 2 === 0 ? ['numpy', 'torch'] : ['torch', 'numpy'];
+          const py = await peers.run([{ id: caseName(n), kind: 'gemm', n, cpuTime: true }], { systems, timing: { gapMs: GAP_MS } });
+          if (!peersChecked) {
+            peersChecked = true;
+            for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
+            peersUp = Object.keys(py.missing).length < 2;
+          }
+          for (const r of py.results) {
+            sample(n, r.system, r.seconds, r.cpuSeconds);
+            line.push(`${n} ${r.system} ${gflops(n, r.seconds).toFixed(1)}`);
+          }
+          for (const e of py.errors) rec.note(`round ${round + 1}: ${e.system} ${e.id} failed: ${e.error}`);
+        };
+        // The order turns every round (Tensile first, then the peers first), so that no system
+        // always follows another.
+        for (const measure of round % 2 === 0 ? [tensile, python] : [python, tensile]) await measure();
       }
       console.log(`  round ${round + 1}/${rounds} (GFLOP/s): ${line.join(', ')}`);
     }
@@ -145,7 +152,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     // wall time when other processes share the cores; idle threads that spin are charged for it.
     if (s.cpu.length > 0) rec.add(caseName(s.n), s.system, T, 'cpu-time throughput', gflops(s.n, median(s.cpu) / T), 'GFLOP/s');
   }
-  rec.note(`tensile-cpu, numpy and torch alternate size by size for ${rounds} rounds (python peers in one persistent process, a ${GAP_MS} ms pause before each measurement); each throughput is the median over rounds (the rounds are in the JSON notes)`);
+  rec.note(`tensile-cpu, numpy and torch alternate size by size for ${rounds} rounds (python peers in one persistent process, the order turning each round, a ${GAP_MS} ms pause before each measurement); each throughput is the median over rounds (the rounds are in the JSON notes)`);
   rec.note('cpu-time throughput = 2n^3 / (process CPU seconds per call / threads), for tensile-cpu, numpy and torch: steadier than wall time on a shared machine; threads that spin while idle (OpenMP, OpenBLAS) count against their system');
 
   // ONNX Runtime
