@@ -2,7 +2,7 @@
  * Per-op overhead: `add` on 1-element float32 tensors, where the arithmetic is nothing and the
  * cost is dispatch, allocation, bookkeeping and (with grad) graph recording.
  *
- *   pnpm bench overhead [--threads 1,2] [--json FILE] [--reps N] [--batch N]
+ *   pnpm bench overhead [--threads 1,2] [--json FILE] [--reps N] [--batch N] [--rounds 5]
  *
  * Cases, each timed in `reps` batches of `batch` ops inside one tidy() per batch (so freeing
  * is counted too); the row is the median ns/op over batches:
@@ -13,11 +13,14 @@
  * peers in the same run: PyTorch's eager torch.add on 1-element tensors (same three cases),
  * numpy's np.add on 1-element arrays (no grad only), TensorFlow.js on its 'cpu' backend (first
  * run); and the same loop on plain JS numbers (js-number: the floor, a reference, not a peer).
+ * Tensile and the Python peers (one persistent process) alternate for --rounds rounds, the order
+ * turning each round, and each row is the median over rounds: a tiny op's cost follows the VM's
+ * speed, which drifts by 10 % or more over seconds.
  */
 import { parseArgs } from 'node:util';
 import { getDefaultDevice, memory, setDefaultDevice, tensor, tidy } from '@tensile/core';
 import { loadTfjs } from '../lib/jspeers';
-import { pythonAvailability, runPython } from '../lib/python';
+import { pythonAvailability, startPythonPeers } from '../lib/python';
 import { attempt, Recorder } from '../lib/recorder';
 import { tensileDevices } from '../lib/tensile';
 import type { SuiteContext, SuiteResult } from '../types';
@@ -28,12 +31,13 @@ const CASES = ['add (no grad)', 'add (requiresGrad)', 'add + backward'] as const
 interface Settings {
   reps: number;
   batch: number;
+  rounds: number;
 }
 
 function settings(args: string[]): Settings {
   const { values } = parseArgs({
     args,
-    options: { reps: { type: 'string' }, batch: { type: 'string' } },
+    options: { reps: { type: 'string' }, batch: { type: 'string' }, rounds: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
@@ -43,7 +47,7 @@ function settings(args: string[]): Settings {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`overhead: --${name} must be a positive integer, got ${v}`);
     return n;
   };
-  return { reps: int(values.reps, 15, 'reps'), batch: int(values.batch, 2000, 'batch') };
+  return { reps: int(values.reps, 15, 'reps'), batch: int(values.batch, 2000, 'batch'), rounds: int(values.rounds, 5, 'rounds') };
 }
 
 function median(xs: number[]): number {
@@ -165,14 +169,54 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     console.log(`  ${c.padEnd(19)} ${system.padEnd(12)} ${threads}t  ${ns.toFixed(0).padStart(7)} ns/op`);
   };
 
+  // Tensile and the Python peers alternate, round after round (see the module doc).
+  const samples = new Map<string, { c: string; system: string; threads: number; ns: number[] }>();
+  const sample = (c: string, system: string, threads: number, ns: number) => {
+    const key = `${c}|${system}|${threads}`;
+    if (!samples.has(key)) samples.set(key, { c, system, threads, ns: [] });
+    samples.get(key)!.ns.push(ns);
+  };
   const devices = await tensileDevices(ctx, rec);
-  for (const [device, system, threads] of devices) {
-    await attempt(rec, `${system} overhead`, () => {
-      const live0 = memory().numTensors;
-      const res = tensileCases(device, s);
-      if (memory().numTensors !== live0) rec.note(`${system}: ${memory().numTensors - live0} tensors leaked by the benchmark loops`);
-      for (const [c, ns] of res) put(c, system, threads, ns);
-    });
+  const grads = { 'add (no grad)': 'none', 'add (requiresGrad)': 'requires', 'add + backward': 'backward' } as const;
+  const pyCases = CASES.map((c) => ({ id: c, kind: 'tinyadd', grad: grads[c] }));
+  const peers = startPythonPeers(T);
+  let peersChecked = false;
+  let peersUp = true;
+  try {
+    for (let round = 0; round < s.rounds; round++) {
+      const tensile = async () => {
+        for (const [device, system, threads] of devices) {
+          await attempt(rec, `${system} overhead`, () => {
+            const live0 = memory().numTensors;
+            const res = tensileCases(device, s);
+            if (memory().numTensors !== live0) rec.note(`${system}: ${memory().numTensors - live0} tensors leaked by the benchmark loops`);
+            for (const [c, ns] of res) sample(c, system, threads, ns);
+          });
+        }
+      };
+      const python = async () => {
+        if (!peersUp) return;
+        const systems = round % 2 === 0 ? ['torch', 'numpy'] : ['numpy', 'torch'];
+        const py = await peers.run(pyCases, { systems, timing: { minRepMs: 20, reps: s.reps } });
+        if (!peersChecked) {
+          peersChecked = true;
+          for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
+          peersUp = Object.keys(py.missing).length < 2;
+        }
+        for (const r of py.results) sample(r.id, r.system, T, r.seconds * 1e9);
+        for (const e of py.errors) rec.note(`round ${round + 1}: ${e.system} ${e.id} failed: ${e.error}`);
+      };
+      for (const measureSide of round % 2 === 0 ? [tensile, python] : [python, tensile]) await measureSide();
+      const noGrad = [...samples.values()].filter((x) => x.c === 'add (no grad)').map((x) => `${x.system} ${x.ns.at(-1)!.toFixed(0)}`);
+      console.log(`  round ${round + 1}/${s.rounds} add (no grad) ns/op: ${noGrad.join(', ')}`);
+    }
+  } finally {
+    peers.close();
+  }
+  for (const x of samples.values()) {
+    const ns = median(x.ns);
+    rec.add(x.c, x.system, x.threads, 'median', ns, 'ns/op', x.ns.length > 1 ? `median of ${x.ns.length} rounds: ${x.ns.map((v) => v.toFixed(0)).join(', ')} ns/op` : undefined);
+    console.log(`  ${x.c.padEnd(19)} ${x.system.padEnd(12)} ${x.threads}t  ${ns.toFixed(0).padStart(7)} ns/op (median of ${x.ns.length})`);
   }
 
   if (ctx.firstRun) {
@@ -185,13 +229,7 @@ export async function run(ctx: SuiteContext): Promise<SuiteResult> {
     });
   }
 
-  // PyTorch eager add on 1-element tensors (and numpy's np.add) in the same run.
-  const grads = { 'add (no grad)': 'none', 'add (requiresGrad)': 'requires', 'add + backward': 'backward' } as const;
-  const py = runPython(CASES.map((c) => ({ id: c, kind: 'tinyadd', grad: grads[c] })), T, { timing: { minRepMs: 20, reps: s.reps } });
-  for (const [system, avail] of pythonAvailability(py)) rec.available(system, T, avail);
-  for (const r of py.results) put(r.id, r.system, T, r.seconds * 1e9);
-  for (const e of py.errors) rec.note(`${e.system} ${e.id} failed: ${e.error}`);
-  rec.note(`overhead: 1-element float32 tensors; Tensile and tfjs in ${s.reps} batches of ${s.batch} ops (one tidy per batch), python peers in a Python loop (interpreter cost included, as the JS loop's is); median ns/op`);
+  rec.note(`overhead: 1-element float32 tensors; Tensile and tfjs in ${s.reps} batches of ${s.batch} ops (one tidy per batch), python peers in a Python loop (interpreter cost included, as the JS loop's is); median ns/op; Tensile and the python peers (one persistent process) alternate for ${s.rounds} rounds, the order turning each round, and each row is the median over rounds (the rounds are in the JSON notes)`);
   if (sink === 42) console.log(''); // keep the plain-number loops observable
   return rec.result();
 }
