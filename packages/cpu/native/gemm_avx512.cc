@@ -53,10 +53,12 @@ struct VecD {
 };
 
 // 16 x 16 float transpose in registers (r[i] = row i in, row i out).
-// (GCC 12 warns falsely about the intrinsics' internal undefined pass-through operand.)
+// (GCC 12 warns falsely about the intrinsics' internal undefined pass-through operand, more so
+// once they are inlined through the packing lambdas below.)
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 __attribute__((always_inline)) inline void transpose16(__m512 (&r)[16]) {
   __m512 t[16];
@@ -85,24 +87,19 @@ __attribute__((always_inline)) inline void transpose16(__m512 (&r)[16]) {
   }
 }
 
-// Row-major A (csa == 1) into MR-tall panels, 16 columns at a time through a register transpose.
-template <int MR>
-void pack_a_rowmajor_f32(int64_t mc, int64_t kc, const float* A, int64_t rsa, float* dst) {
-  static_assert(MR <= 16, "MR <= 16");
-  const __mmask16 out_mask = __mmask16((1u << MR) - 1u);
+// Row-major A (csa == 1) into MR-tall panels: `step(a, rsa, dst)` turns the MR rows at a (16
+// columns each) into 16 columns of MR at dst; leftover columns and a last partial panel are
+// copied one by one.
+template <int MR, class Step16>
+__attribute__((always_inline)) inline void pack_a_rowmajor_by16(int64_t mc, int64_t kc, const float* A, int64_t rsa,
+                                                                float* dst, Step16&& step) {
   int64_t ir = 0;
   for (; ir + MR <= mc; ir += MR) {
     const float* a = A + ir * rsa;
     int64_t p = 0;
     for (; p + 16 <= kc; p += 16) {
-      __m512 r[16];
-      for (int i = 0; i < MR; i++) {
-        _mm_prefetch(reinterpret_cast<const char*>(a + i * rsa + p + 128), _MM_HINT_T0);
-        r[i] = _mm512_loadu_ps(a + i * rsa + p);
-      }
-      for (int i = MR; i < 16; i++) r[i] = _mm512_setzero_ps();
-      transpose16(r);
-      for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + q * MR, out_mask, r[q]);
+      for (int i = 0; i < MR; i++) _mm_prefetch(reinterpret_cast<const char*>(a + i * rsa + p + 128), _MM_HINT_T0);
+      step(a + p, rsa, dst);
       dst += 16 * MR;
     }
     for (; p < kc; p++) {
@@ -113,54 +110,53 @@ void pack_a_rowmajor_f32(int64_t mc, int64_t kc, const float* A, int64_t rsa, fl
   if (ir < mc) pack_a<MR>(mc - ir, kc, A + ir * rsa, rsa, 1, dst);
 }
 
-// Row-major A into 8-tall panels (the float kernel's MR): 8 rows x 16 columns per step, turned
-// into 16 columns of 8 with 16 in-lane unpacks and 8 two-source permutes, a third of the
-// shuffles of the 16 x 16 transpose above (half of whose rows would be zero padding).
+// Any MR <= 16: through the 16 x 16 register transpose, the missing rows zero.
+template <int MR>
+void pack_a_rowmajor_f32(int64_t mc, int64_t kc, const float* A, int64_t rsa, float* dst) {
+  static_assert(MR <= 16, "MR <= 16");
+  const __mmask16 out_mask = __mmask16((1u << MR) - 1u);
+  pack_a_rowmajor_by16<MR>(mc, kc, A, rsa, dst, [out_mask](const float* a, int64_t lda, float* d) {
+    __m512 r[16];
+    for (int i = 0; i < MR; i++) r[i] = _mm512_loadu_ps(a + i * lda);
+    for (int i = MR; i < 16; i++) r[i] = _mm512_setzero_ps();
+    transpose16(r);
+    for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(d + q * MR, out_mask, r[q]);
+  });
+}
+
+// MR = 8 (the float kernel's): 16 in-lane unpacks and 8 two-source permutes per 8 x 16 block, a
+// third of the shuffles of the 16 x 16 transpose (half of whose rows would be zero padding).
 void pack_a_rowmajor_f32_mr8(int64_t mc, int64_t kc, const float* A, int64_t rsa, float* dst) {
   constexpr int MR = 8;
   const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-  int64_t ir = 0;
-  for (; ir + MR <= mc; ir += MR) {
-    const float* a = A + ir * rsa;
-    int64_t p = 0;
-    for (; p + 16 <= kc; p += 16) {
-      __m512 r[8];
-      for (int i = 0; i < 8; i++) {
-        _mm_prefetch(reinterpret_cast<const char*>(a + i * rsa + p + 128), _MM_HINT_T0);
-        r[i] = _mm512_loadu_ps(a + i * rsa + p);
-      }
-      // t: pairs of rows interleaved; u[s] (u[4 + s]): per 128-bit lane L, column 4L + s of
-      // rows 0-3 (rows 4-7).
-      __m512 t[8], u[8];
-      for (int h = 0; h < 2; h++) {
-        t[4 * h + 0] = _mm512_unpacklo_ps(r[4 * h], r[4 * h + 1]);
-        t[4 * h + 1] = _mm512_unpackhi_ps(r[4 * h], r[4 * h + 1]);
-        t[4 * h + 2] = _mm512_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
-        t[4 * h + 3] = _mm512_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
-        const __m512d t0 = _mm512_castps_pd(t[4 * h]), t1 = _mm512_castps_pd(t[4 * h + 1]);
-        const __m512d t2 = _mm512_castps_pd(t[4 * h + 2]), t3 = _mm512_castps_pd(t[4 * h + 3]);
-        u[4 * h + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-        u[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-        u[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-        u[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-      }
-      for (int s = 0; s < 4; s++) {
-        const __m512 a01 = _mm512_permutex2var_ps(u[s], lo, u[4 + s]);  // columns s | 4 + s
-        const __m512 a23 = _mm512_permutex2var_ps(u[s], hi, u[4 + s]);  // columns 8 + s | 12 + s
-        _mm256_storeu_ps(dst + s * MR, _mm512_castps512_ps256(a01));
-        _mm256_storeu_ps(dst + (4 + s) * MR, _mm512_extractf32x8_ps(a01, 1));
-        _mm256_storeu_ps(dst + (8 + s) * MR, _mm512_castps512_ps256(a23));
-        _mm256_storeu_ps(dst + (12 + s) * MR, _mm512_extractf32x8_ps(a23, 1));
-      }
-      dst += 16 * MR;
+  pack_a_rowmajor_by16<MR>(mc, kc, A, rsa, dst, [lo, hi](const float* a, int64_t lda, float* d) {
+    __m512 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_ps(a + i * lda);
+    // t: pairs of rows interleaved; u[s] (u[4 + s]): per 128-bit lane L, column 4L + s of rows
+    // 0-3 (rows 4-7).
+    __m512 t[8], u[8];
+    for (int h = 0; h < 2; h++) {
+      t[4 * h + 0] = _mm512_unpacklo_ps(r[4 * h], r[4 * h + 1]);
+      t[4 * h + 1] = _mm512_unpackhi_ps(r[4 * h], r[4 * h + 1]);
+      t[4 * h + 2] = _mm512_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
+      t[4 * h + 3] = _mm512_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
+      const __m512d t0 = _mm512_castps_pd(t[4 * h]), t1 = _mm512_castps_pd(t[4 * h + 1]);
+      const __m512d t2 = _mm512_castps_pd(t[4 * h + 2]), t3 = _mm512_castps_pd(t[4 * h + 3]);
+      u[4 * h + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+      u[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+      u[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+      u[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
     }
-    for (; p < kc; p++) {
-      for (int i = 0; i < MR; i++) dst[i] = a[i * rsa + p];
-      dst += MR;
+    for (int s = 0; s < 4; s++) {
+      const __m512 a01 = _mm512_permutex2var_ps(u[s], lo, u[4 + s]);  // columns s | 4 + s
+      const __m512 a23 = _mm512_permutex2var_ps(u[s], hi, u[4 + s]);  // columns 8 + s | 12 + s
+      _mm256_storeu_ps(d + s * MR, _mm512_castps512_ps256(a01));
+      _mm256_storeu_ps(d + (4 + s) * MR, _mm512_extractf32x8_ps(a01, 1));
+      _mm256_storeu_ps(d + (8 + s) * MR, _mm512_castps512_ps256(a23));
+      _mm256_storeu_ps(d + (12 + s) * MR, _mm512_extractf32x8_ps(a23, 1));
     }
-  }
-  if (ir < mc) pack_a<MR>(mc - ir, kc, A + ir * rsa, rsa, 1, dst);
+  });
 }
 
 // Column-major B (rsb == 1: B is a transposed row-major matrix, e.g. the weight of linear) into
