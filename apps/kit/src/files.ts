@@ -1,25 +1,13 @@
 /** File helpers of the kit. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic as writeAtomic } from '@tensile/nn';
 
-/** Write text to `file` atomically (temp in the same folder, fsync, rename). */
+/**
+ * Write text or bytes to `file` atomically (@tensile/nn's writeFileAtomic: temp file in the same
+ * folder, fsync, rename, folder fsync), creating the folder first.
+ */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(tmp, 'wx', 0o644);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) {
-      try { fs.closeSync(fd); } catch { /* already failing */ }
-    }
-    try { fs.unlinkSync(tmp); } catch { /* never created */ }
-    throw e;
-  }
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeAtomic(file, data);
 }

@@ -17,4 +17,4 @@ export * as functional from './functional.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
 export { clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, countParameters } from './utils.js';
-export { save, load, saveSync, loadSync, saveFile, loadFile, serialize, serializeAsync, deserialize, readMetadata, SafetensorsError, type SaveOptions, type LoadOptions } from './serialization.js';
+export { save, load, saveSync, loadSync, saveFile, loadFile, writeFileAtomic, serialize, serializeAsync, deserialize, readMetadata, SafetensorsError, type SaveOptions, type LoadOptions } from './serialization.js';

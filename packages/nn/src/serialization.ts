@@ -346,9 +346,16 @@ function node(op: string): { fs: Fs; path: Path } {
   return { fs, path };
 }
 
-/** Write bytes to `file` atomically: temp file in the same folder, fsync, rename over the target. */
-function writeAtomic(op: string, file: string, bytes: Uint8Array): void {
-  const { fs, path } = node(op);
+/**
+ * Write `data` to `file` atomically: a temp file in the same folder, fsync, rename over the target,
+ * then fsync of the folder where the platform allows it. A reader sees the old file or the whole
+ * new one, never a torn write; on failure the temp file is removed and the error rethrown (any
+ * previous file is unchanged). Node.js only. (Also what @tensile/app-kit writes checkpoints,
+ * metrics and reports with.)
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const { fs, path } = node('writeFileAtomic');
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   let fd: number | null = null;
@@ -365,13 +372,23 @@ function writeAtomic(op: string, file: string, bytes: Uint8Array): void {
       try { fs.closeSync(fd); } catch { /* already failing */ }
     }
     try { fs.unlinkSync(tmp); } catch { /* never created */ }
-    throw new SafetensorsError(file, `could not save checkpoint (${(e as Error).message}); any previous file at this path is unchanged`, { cause: e });
+    throw e;
   }
   // Make the rename durable where the platform allows fsync on a folder.
   try {
     const dfd = fs.openSync(dir, 'r');
     try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
   } catch { /* not supported (e.g. Windows) */ }
+}
+
+/** writeFileAtomic for checkpoints, failures reported as SafetensorsError naming the file. */
+function writeAtomic(op: string, file: string, bytes: Uint8Array): void {
+  node(op);
+  try {
+    writeFileAtomic(file, bytes);
+  } catch (e) {
+    throw new SafetensorsError(file, `could not save checkpoint (${(e as Error).message}); any previous file at this path is unchanged`, { cause: e });
+  }
 }
 
 /** Save a state dict to `file` as safetensors, atomically (any device: tensors are read with await data()). */

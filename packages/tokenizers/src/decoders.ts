@@ -12,8 +12,8 @@ export interface Decoder {
 const utf8dec = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8enc = new TextEncoder();
 
-/** WordPiece's clean-up of spaces before punctuation and contractions (per token). */
-export function wordpieceCleanup(s: string): string {
+/** Python transformers' clean_up_tokenization: no space before punctuation and contractions. */
+export function cleanUpTokenization(s: string): string {
   return s
     .replaceAll(' .', '.')
     .replaceAll(' ?', '?')
@@ -22,10 +22,17 @@ export function wordpieceCleanup(s: string): string {
     .replaceAll(" ' ", "'")
     .replaceAll(" n't", "n't")
     .replaceAll(" 'm", "'m")
-    .replaceAll(' do not', " don't")
     .replaceAll(" 's", "'s")
     .replaceAll(" 've", "'ve")
     .replaceAll(" 're", "'re");
+}
+
+/**
+ * WordPiece's clean-up (per token): the same, plus " do not" -> " don't" (no other step makes or
+ * breaks a " do not", so doing it first gives the Rust library's result).
+ */
+export function wordpieceCleanup(s: string): string {
+  return cleanUpTokenization(s.replaceAll(' do not', " don't"));
 }
 
 class WordPieceDecoder implements Decoder {

@@ -1,6 +1,6 @@
 /** The Tokenizer: Hugging Face's tokenizer.json pipeline (added tokens, normalizer, pre-tokenizer, model, post-processor, decoder). */
 import { type AddedToken, AddedVocabulary, type Piece } from './added.js';
-import { type Decoder, parseDecoder } from './decoders.js';
+import { type Decoder, cleanUpTokenization, parseDecoder } from './decoders.js';
 import {
   type Direction,
   type Encoding,
@@ -60,21 +60,6 @@ export interface FromJSONOptions {
   name?: string;
   /** The parsed tokenizer_config.json (clean_up_tokenization_spaces, model_max_length, padding_side, ...). */
   config?: object;
-}
-
-/** Python transformers' clean_up_tokenization. */
-export function cleanUpTokenization(s: string): string {
-  return s
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
 }
 
 const DIRS: Record<string, Direction> = { Right: 'right', Left: 'left', right: 'right', left: 'left' };
